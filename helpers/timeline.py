@@ -1,0 +1,141 @@
+"""Timelines of work done by several processes: record spans, check them, draw them.
+
+A :class:`Span` says that ``lane`` (a worker: a name or a PID) was doing ``label``
+from ``start`` to ``end`` (seconds from ``time.time()``, which is comparable across
+processes on one machine). Workers send spans back to the parent, and
+:func:`plot_timeline` draws them as a Gantt chart: one row per lane, one bar per span.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Span:
+    """One piece of work: ``lane`` did ``label`` from ``start`` to ``end`` (seconds)."""
+
+    lane: str
+    label: str
+    start: float
+    end: float
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+def now() -> float:
+    """Return the clock spans use (``time.time()``: one clock for all processes)."""
+    return time.time()
+
+
+def check_spans(spans: Iterable[Span]) -> list[Span]:
+    """Return ``spans`` as a list after checking them; raise ``ValueError`` if they are unusable.
+
+    >>> check_spans([Span("w1", "a", 0.0, 1.0)])
+    [Span(lane='w1', label='a', start=0.0, end=1.0)]
+    >>> check_spans([])
+    Traceback (most recent call last):
+    ...
+    ValueError: spans is empty: there is nothing to draw
+    """
+    spans = list(spans)
+    if not spans:
+        raise ValueError("spans is empty: there is nothing to draw")
+    for i, span in enumerate(spans):
+        if not isinstance(span, Span):
+            raise TypeError(f"spans[{i}] is a {type(span).__name__}, not a helpers.timeline.Span")
+        if not (math.isfinite(span.start) and math.isfinite(span.end)):
+            raise ValueError(f"spans[{i}] has a start or end that is not a finite number: {span}")
+        if span.end < span.start:
+            raise ValueError(f"spans[{i}] ends before it starts: {span}")
+    return spans
+
+
+def wall_time(spans: Iterable[Span]) -> float:
+    """Return the seconds from the first start to the last end.
+
+    >>> wall_time([Span("a", "x", 1.0, 2.0), Span("b", "y", 1.5, 3.0)])
+    2.0
+    """
+    spans = check_spans(spans)
+    return max(s.end for s in spans) - min(s.start for s in spans)
+
+
+def busy_time(spans: Iterable[Span]) -> float:
+    """Return the total seconds of work, summed over all spans (the serial cost).
+
+    >>> busy_time([Span("a", "x", 1.0, 2.0), Span("b", "y", 1.5, 3.0)])
+    2.5
+    """
+    return sum(s.duration for s in check_spans(spans))
+
+
+def max_concurrency(spans: Iterable[Span]) -> int:
+    """Return the largest number of spans running at the same instant.
+
+    A span that ends exactly when another starts does not overlap it.
+
+    >>> max_concurrency([Span("a", "x", 0, 2), Span("b", "y", 1, 3), Span("c", "z", 2, 4)])
+    2
+    """
+    events = []
+    for s in check_spans(spans):
+        events += [(s.start, 1), (s.end, -1)]
+    running = peak = 0
+    for _, step in sorted(events):  # at equal times -1 sorts first: end before start
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
+def plot_timeline(
+    spans: Iterable[Span],
+    *,
+    ax=None,
+    title: str | None = None,
+    color_by: str = "label",
+    annotate: bool = True,
+):
+    """Draw spans as a Gantt chart and return the matplotlib ``Axes``.
+
+    Rows are lanes in order of their first start, the x axis is seconds since the
+    earliest start. ``color_by`` is ``"label"`` (same work, same colour) or ``"lane"``.
+    With ``annotate``, each bar wide enough for it carries its label.
+    """
+    import matplotlib.pyplot as plt  # imported here: children never need matplotlib
+
+    spans = check_spans(spans)
+    if color_by not in ("label", "lane"):
+        raise ValueError(f"color_by must be 'label' or 'lane', got {color_by!r}")
+    t0 = min(s.start for s in spans)
+    lanes: list[str] = []
+    for s in sorted(spans, key=lambda s: s.start):
+        if str(s.lane) not in lanes:
+            lanes.append(str(s.lane))
+    keys = sorted({str(getattr(s, color_by)) for s in spans}, key=str)
+    palette = plt.get_cmap("tab10")
+    colors = {key: palette(i % 10) for i, key in enumerate(keys)}
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 0.5 + 0.45 * len(lanes) + 1.2), dpi=100)
+    total = max(s.end for s in spans) - t0
+    for s in spans:
+        row = lanes.index(str(s.lane))
+        color = colors[str(getattr(s, color_by))]
+        ax.barh(row, s.duration, left=s.start - t0, height=0.6, color=color, edgecolor="black", linewidth=0.5)
+        if annotate and total > 0 and s.duration / total > 0.06:
+            ax.text(s.start - t0 + s.duration / 2, row, str(s.label), ha="center", va="center", fontsize=8)
+    ax.set_yticks(range(len(lanes)), lanes)
+    ax.invert_yaxis()
+    ax.set_xlabel("time since first start (s)")
+    ax.set_ylabel("worker")
+    ax.set_xlim(0, total * 1.02 if total > 0 else 1)
+    ax.grid(axis="x", alpha=0.3)
+    if title:
+        ax.set_title(title)
+    return ax

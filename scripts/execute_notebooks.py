@@ -1,0 +1,72 @@
+"""Execute chapter notebooks in place: the only way the book's stored outputs are made.
+
+    python scripts/execute_notebooks.py                 # every chapter in _toc.yml
+    python scripts/execute_notebooks.py chapters/00-*.ipynb
+
+Before running a notebook it rewrites the two things the project derives rather
+than edits by hand: the setup cell (from ``repository`` in ``_config.yml``) and
+the hidden source of solution cells. It then runs every cell with the kernel of
+this environment, in the notebook's folder, with a per-cell timeout, and stores
+the outputs and the widget state. Set ``MP_BOOK_START_METHOD`` to run under
+another start method (see helpers/book.py); commit outputs made with the default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from jupyter_client import KernelManager
+from nbclient import NotebookClient
+from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import notebook_rules  # noqa: E402
+
+CELL_TIMEOUT_S = 120
+
+
+def execute(path: Path) -> float:
+    """Execute one notebook in place and return the seconds it took."""
+    nb = nbformat.read(path, as_version=4)
+    notebook_rules.apply(nb)
+    km = KernelManager(
+        kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager()
+    )
+    client = NotebookClient(
+        nb,
+        km=km,
+        timeout=CELL_TIMEOUT_S,
+        resources={"metadata": {"path": str(path.parent)}},
+        store_widget_state=True,
+        record_timing=False,
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    start = time.perf_counter()
+    client.execute(env=env)
+    elapsed = time.perf_counter() - start
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nbformat.write(nb, path)
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter in _toc.yml")
+    args = parser.parse_args(argv)
+    paths = args.notebooks or notebook_rules.toc_notebooks()
+    for path in paths:
+        if path.suffix != ".ipynb" or not path.is_file():
+            parser.error(f"not a notebook file: {path}")
+    for path in paths:
+        print(f"executing {path} ...", flush=True)
+        print(f"  done in {execute(path):.1f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

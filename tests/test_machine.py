@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+import pytest
+
+import helpers
+from helpers import machine
+from helpers.book import START_METHOD_ENV
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("max 100000", None), ("200000 100000", 2.0), ("150000 100000", 1.5), ("50000 100000", 0.5)],
+)
+def test_cgroup_v2_quota(tmp_path, text, expected):
+    (tmp_path / "cpu.max").write_text(text + "\n")
+    assert machine.cgroup_cpu_quota(tmp_path) == expected
+
+
+@pytest.mark.parametrize("folder", ["cpu", "cpu,cpuacct"])
+def test_cgroup_v1_quota(tmp_path, folder):
+    (tmp_path / folder).mkdir()
+    (tmp_path / folder / "cpu.cfs_quota_us").write_text("300000\n")
+    (tmp_path / folder / "cpu.cfs_period_us").write_text("100000\n")
+    assert machine.cgroup_cpu_quota(tmp_path) == 3.0
+
+
+def test_cgroup_v1_unlimited_and_no_cgroup(tmp_path):
+    assert machine.cgroup_cpu_quota(tmp_path) is None
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert machine.cgroup_cpu_quota(tmp_path) is None
+
+
+def test_effective_cpus_honours_quota_rounding_up(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(machine, "process_cpus", lambda: 64)
+    (tmp_path / "cpu.max").write_text("150000 100000\n")
+    assert machine.effective_cpus(tmp_path) == 2
+    (tmp_path / "cpu.max").write_text("50000 100000\n")
+    assert machine.effective_cpus(tmp_path) == 1
+
+
+def test_effective_cpus_honours_affinity(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(machine, "process_cpus", lambda: 3)
+    assert machine.effective_cpus(tmp_path) == 3
+
+
+def test_effective_cpus_when_nothing_is_known(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    monkeypatch.setattr(machine, "process_cpus", lambda: None)
+    assert machine.effective_cpus(tmp_path) == 1
+
+
+def test_effective_cpus_on_this_machine_is_sane():
+    assert 1 <= helpers.effective_cpus() <= os.cpu_count()
+
+
+@pytest.mark.parametrize(
+    ("platform", "version", "expected"),
+    [("linux", (3, 10), "fork"), ("linux", (3, 13), "fork"), ("linux", (3, 14), "forkserver"),
+     ("linux", (3, 15), "forkserver"), ("darwin", (3, 13), "spawn"), ("win32", (3, 10), "spawn"),
+     ("freebsd14", (3, 14), "forkserver")],
+)
+def test_default_start_method(platform, version, expected):
+    assert machine.default_start_method(platform, version) == expected
+
+
+def test_default_start_method_rejects_a_bad_version():
+    with pytest.raises(TypeError, match="version must be"):
+        machine.default_start_method("linux", 3.14)
+
+
+def test_start_method_switch(monkeypatch):
+    monkeypatch.delenv(START_METHOD_ENV, raising=False)
+    assert helpers.book_start_method() == "spawn"
+    monkeypatch.setenv(START_METHOD_ENV, "forkserver")
+    assert helpers.book_start_method() == "forkserver"
+    monkeypatch.setenv(START_METHOD_ENV, "threads")
+    with pytest.raises(ValueError, match="MP_BOOK_START_METHOD='threads' is not a start method"):
+        helpers.book_start_method()
+
+
+def test_use_book_start_method_sets_the_default(monkeypatch):
+    before = multiprocessing.get_start_method()
+    monkeypatch.setenv(START_METHOD_ENV, "forkserver")
+    try:
+        assert helpers.use_book_start_method() == "forkserver"
+        assert multiprocessing.get_start_method() == "forkserver"
+    finally:
+        multiprocessing.set_start_method(before, force=True)
+
+
+def test_machine_report_has_every_count():
+    report = machine.machine_report()
+    for key in ("os.cpu_count()", "CPUs in affinity mask", "os.process_cpu_count()",
+                "cgroup CPU quota", "helpers.effective_cpus()", "Default start method here"):
+        assert key in report
+    assert report["Threads in this process (OS)"] >= 1
+
+
+def test_check_pool_size(capsys):
+    assert machine.check_pool_size(helpers.effective_cpus()) is True
+    assert machine.check_pool_size(helpers.effective_cpus() + 100) is False
+    assert machine.check_pool_size(True) is False
+    assert "Not quite" in capsys.readouterr().out

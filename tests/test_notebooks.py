@@ -1,0 +1,91 @@
+"""Structural checks of the chapters: the toc, stored outputs, the chapter skeleton,
+the setup cell and the rule that workers live in helpers/. nbval compares the outputs."""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+import yaml
+
+import notebook_rules
+from conftest import ROOT
+
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+IDS = [p.name for p in CHAPTERS]
+
+
+def read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}]):
+        files += [entry["file"] for entry in part["chapters"]]
+    return files
+
+
+def test_toc_and_chapter_files_match():
+    listed = toc_files()
+    missing = [f for f in listed if not any((ROOT / f"{f}{ext}").exists() for ext in (".md", ".ipynb"))]
+    assert not missing, f"_toc.yml lists files that do not exist: {missing}"
+    unlisted = [p.name for p in CHAPTERS if f"chapters/{p.stem}" not in listed]
+    assert not unlisted, f"chapters missing from _toc.yml: {unlisted}"
+    assert CHAPTERS, "no chapter notebooks found"
+
+
+def test_chapter_files_are_numbered_kebab_case():
+    for path in CHAPTERS:
+        assert re.fullmatch(r"\d\d-[a-z0-9]+(-[a-z0-9]+)*\.ipynb", path.name), path.name
+
+
+def test_toc_order_follows_file_numbers():
+    numbered = [f for f in toc_files() if f.startswith("chapters/")]
+    assert numbered == sorted(numbered), "_toc.yml order must follow the chapter numbers"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_every_code_cell_was_executed_in_order(path):
+    """Stored outputs come from one top-to-bottom run of the execute script."""
+    cells = [c for c in read(path).cells if c.cell_type == "code"]
+    counts = [c.execution_count for c in cells]
+    assert None not in counts, f"{path.name}: cells never executed at positions {[i for i, n in enumerate(counts) if n is None]}"
+    assert counts == list(range(1, len(cells) + 1)), f"{path.name}: not one run from the top: {counts}"
+    for i, cell in enumerate(cells):
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        if errors and "raises-exception" not in cell.metadata.get("tags", []):
+            pytest.fail(f"{path.name}, code cell {i}: stored error {errors[0].ename} without the raises-exception tag")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_chapter_has_the_skeleton(path):
+    nb = read(path)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "), "a title first"
+    for heading in ("## What you'll learn", "## What you need", "## Summary", "## Further reading"):
+        assert heading in text, f"{path.name} lacks the heading {heading!r}"
+    assert "```{exercise}" in text and "```{solution-start}" in text, f"{path.name} has no exercise with a solution"
+    assert text.count("{solution-start}") == text.count("{solution-end}"), f"{path.name}: unbalanced solutions"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_setup_cell_and_hidden_solutions_are_current(path):
+    nb = read(path)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "setup" in code[0].metadata.get("tags", []), "the first code cell must be the setup cell"
+    assert code[0].source == notebook_rules.setup_source(), (
+        f"{path.name}: the setup cell differs from the one _config.yml gives; run `make execute NB={path.relative_to(ROOT)}`"
+    )
+    solutions = notebook_rules.solution_cells(nb)
+    assert solutions, f"{path.name}: no solution code cell"
+    for cell in solutions:
+        assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, f"{path.name}: a solution is visible"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_no_notebook_defined_function_is_sent_to_a_process(path):
+    problems = notebook_rules.notebook_defined_workers(read(path), path.name)
+    assert not problems, "\n".join(problems)
