@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -93,31 +93,45 @@ def max_concurrency(spans: Iterable[Span]) -> int:
     return peak
 
 
+def _color_key(color_by) -> Callable[[Span], str]:
+    """Return a function giving a span's colour key; ``color_by`` as in :func:`plot_timeline`."""
+    if callable(color_by):
+        return lambda s: str(color_by(s))
+    if color_by not in ("label", "lane"):
+        raise ValueError(f"color_by must be 'label' or 'lane' (or a function of a Span), got {color_by!r}")
+    return lambda s: str(getattr(s, color_by))
+
+
 def plot_timeline(
     spans: Iterable[Span],
     *,
     ax=None,
     title: str | None = None,
-    color_by: str = "label",
+    color_by: str | Callable[[Span], object] = "label",
     annotate: bool = True,
+    color_keys: Sequence[str] | None = None,
 ):
     """Draw spans as a Gantt chart and return the matplotlib ``Axes``.
 
     Rows are lanes in order of their first start, the x axis is seconds since the
-    earliest start. ``color_by`` is ``"label"`` (same work, same colour) or ``"lane"``.
-    With ``annotate``, each bar wide enough for it carries its label.
+    earliest start. ``color_by`` is ``"label"`` (same work, same colour), ``"lane"``,
+    or a function of a span that returns its colour key (for example the worker's
+    name without its PID). ``color_keys`` fixes the order in which keys get colours,
+    so that several charts colour the same key alike; by default the keys found in
+    ``spans``, sorted. With ``annotate``, each bar wide enough for it carries its label.
     """
     import matplotlib.pyplot as plt  # imported here: children never need matplotlib
 
     spans = check_spans(spans)
-    if color_by not in ("label", "lane"):
-        raise ValueError(f"color_by must be 'label' or 'lane', got {color_by!r}")
+    key_of = _color_key(color_by)
     t0 = min(s.start for s in spans)
     lanes: list[str] = []
     for s in sorted(spans, key=lambda s: s.start):
         if str(s.lane) not in lanes:
             lanes.append(str(s.lane))
-    keys = sorted({str(getattr(s, color_by)) for s in spans}, key=str)
+    found = {key_of(s) for s in spans}
+    keys = list(color_keys) if color_keys is not None else []
+    keys += sorted(found - set(keys), key=str)
     palette = plt.get_cmap("tab10")
     colors = {key: palette(i % 10) for i, key in enumerate(keys)}
 
@@ -126,7 +140,7 @@ def plot_timeline(
     total = max(s.end for s in spans) - t0
     for s in spans:
         row = lanes.index(str(s.lane))
-        color = colors[str(getattr(s, color_by))]
+        color = colors[key_of(s)]
         ax.barh(row, s.duration, left=s.start - t0, height=0.6, color=color, edgecolor="black", linewidth=0.5)
         if annotate and total > 0 and s.duration / total > 0.06:
             ax.text(s.start - t0 + s.duration / 2, row, str(s.label), ha="center", va="center", fontsize=8)
@@ -139,3 +153,69 @@ def plot_timeline(
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_timelines(
+    runs: Mapping[str, Iterable[Span]],
+    *,
+    title: str | None = None,
+    color_by: str | Callable[[Span], object] = "label",
+    annotate: bool = True,
+    fig=None,
+):
+    """Draw several runs one above the other, on one time axis, and return the ``Figure``.
+
+    ``runs`` maps a run's name (the subplot's title) to its spans. Each run's time
+    starts at its own first start, and all subplots share the x axis, so a run that
+    took twice as long shows bars reaching twice as far. A key gets the same colour
+    in every subplot. Each subplot's title adds the run's wall time and its peak
+    number of spans at once (:func:`max_concurrency`). Pass an empty matplotlib
+    ``Figure`` as ``fig`` to draw into it (no pyplot figure is then created).
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(runs, Mapping) or not runs:
+        raise ValueError("runs must be a non-empty mapping of run name to spans")
+    checked = {}
+    for name, spans in runs.items():
+        try:
+            checked[name] = check_spans(spans)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"run {name!r}: {error}") from None
+    key_of = _color_key(color_by)
+    keys = sorted({key_of(s) for spans in checked.values() for s in spans}, key=str)
+    heights = [0.7 + 0.4 * len({s.lane for s in spans}) for spans in checked.values()]
+    layout = dict(sharex=True, gridspec_kw={"height_ratios": heights}, squeeze=False)
+    if fig is None:
+        fig, axes = plt.subplots(len(checked), 1, figsize=(6, sum(heights) + 0.9), dpi=100, **layout)
+    else:
+        axes = fig.subplots(len(checked), 1, **layout)
+    longest = max(wall_time(spans) for spans in checked.values())
+    for ax, (name, spans) in zip(axes[:, 0], checked.items()):
+        plot_timeline(spans, ax=ax, color_by=color_by, annotate=annotate, color_keys=keys)
+        ax.set_title(
+            f"{name}: wall time {wall_time(spans):.2f} s, at most {max_concurrency(spans)} at once",
+            fontsize=10,
+        )
+        ax.set_xlabel("")
+    axes[-1, 0].set_xlabel("time since the run's first start (s)")
+    axes[-1, 0].set_xlim(0, longest * 1.02 if longest > 0 else 1)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def measured_on(start_method: str | None = None) -> str:
+    """Return a short note of where a measurement was made, for a figure's title.
+
+    Python version, the CPUs this process can use (:func:`helpers.effective_cpus`)
+    and, if given, the start method: ``"Python 3.11, 2 CPUs, spawn"``.
+    """
+    import platform
+
+    from helpers.machine import effective_cpus
+
+    cpus = effective_cpus()
+    note = f"Python {'.'.join(platform.python_version_tuple()[:2])}, {cpus} CPU{'s' if cpus != 1 else ''}"
+    return f"{note}, {start_method}" if start_method else note

@@ -9,7 +9,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers.timeline import Span, busy_time, check_spans, max_concurrency, plot_timeline, wall_time  # noqa: E402
+from helpers.timeline import (  # noqa: E402
+    Span,
+    busy_time,
+    check_spans,
+    max_concurrency,
+    measured_on,
+    plot_timeline,
+    plot_timelines,
+    wall_time,
+)
 
 SPANS = [
     Span("worker-1", "A", 10.0, 11.0),
@@ -58,3 +67,63 @@ def test_plot_draws_one_bar_per_span_in_lanes_by_first_start():
 def test_plot_rejects_an_unknown_colouring():
     with pytest.raises(ValueError, match="color_by must be 'label' or 'lane'"):
         plot_timeline(SPANS, color_by="pid")
+
+
+def test_colour_by_a_function_and_fixed_colour_keys():
+    ax = plot_timeline(SPANS, color_by=lambda s: s.lane, color_keys=["worker-2", "worker-1"])
+    try:
+        colours = {p.get_y(): p.get_facecolor() for p in ax.patches}
+        assert len(set(colours.values())) == 2  # one colour per lane
+        palette = plt.get_cmap("tab10")
+        worker_2 = [p for p in ax.patches if p.get_width() == 1.5][0]
+        assert worker_2.get_facecolor() == pytest.approx(palette(0))  # first key, first colour
+    finally:
+        plt.close(ax.figure)
+
+
+def test_plot_timelines_shares_the_time_axis_and_names_each_run():
+    together = [Span("a", "x", 0.0, 1.0), Span("b", "y", 0.1, 1.1)]
+    apart = [Span("a", "x", 5.0, 6.0), Span("b", "y", 6.0, 7.0)]
+    fig = plot_timelines({"together": together, "apart": apart}, title="demo")
+    try:
+        top, bottom = fig.axes
+        assert top.get_title().startswith("together: wall time 1.10 s, at most 2 at once")
+        assert bottom.get_title().startswith("apart: wall time 2.00 s, at most 1 at once")
+        assert top.get_xlim() == bottom.get_xlim() and bottom.get_xlim()[1] >= 2.0
+        assert "(s)" in bottom.get_xlabel() and fig._suptitle.get_text() == "demo"
+        assert min(p.get_x() for p in bottom.patches) == 0.0  # each run from its own first start
+    finally:
+        plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("runs", "error", "message"),
+    [
+        ({}, ValueError, "non-empty mapping"),
+        ([Span("a", "x", 0, 1)], ValueError, "non-empty mapping"),
+        ({"empty run": []}, ValueError, "run 'empty run': spans is empty"),
+        ({"bad": [Span("a", "x", 2, 1)]}, ValueError, "run 'bad': spans\\[0\\] ends before it starts"),
+    ],
+)
+def test_plot_timelines_refuses_bad_runs(runs, error, message):
+    with pytest.raises(error, match=message):
+        plot_timelines(runs)
+
+
+def test_plot_timelines_draws_into_a_given_figure_without_pyplot():
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    before = plt.get_fignums()
+    assert plot_timelines({"run": SPANS}, fig=fig) is fig
+    assert len(fig.axes) == 1 and plt.get_fignums() == before
+
+
+def test_measured_on_names_python_cpus_and_method():
+    import platform
+
+    from helpers.machine import effective_cpus
+
+    note = measured_on("spawn")
+    assert note.startswith(f"Python {'.'.join(platform.python_version_tuple()[:2])}, {effective_cpus()} CPU")
+    assert note.endswith(", spawn") and "spawn" not in measured_on()
