@@ -187,9 +187,13 @@ def _lane() -> str:
 
 
 def _busy(seconds: float) -> None:
-    """Keep a CPU busy until this process has used ``seconds`` of CPU time."""
-    stop = time.process_time() + seconds
-    while time.process_time() < stop:
+    """Keep a CPU busy until this thread has used ``seconds`` of CPU time.
+
+    Thread time, not process time: a queue's feeder thread working at the same
+    moment on another CPU must not shorten the step.
+    """
+    stop = time.thread_time() + seconds
+    while time.thread_time() < stop:
         pass
 
 
