@@ -17,7 +17,11 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -e .
 	touch $(STAMP)
 
+# Widgets and maths render offline: where npm is, `npm ci` installs the JavaScript pinned
+# in package-lock.json and the build serves it from the book (_ext/book_html.py; the
+# tests install it the same way). Without npm the pages load it from public CDNs.
 book: $(STAMP)
+	$(BIN)/python _ext/book_html.py
 	$(BIN)/jupyter-book build -W -n --keep-going .
 
 test: $(STAMP)
