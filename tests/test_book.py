@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from conftest import ROOT
+from notebook_rules import ROOT
 
 
 def test_book_builds_every_page(built_book):

@@ -31,7 +31,7 @@ import nbformat
 import pytest
 import yaml
 
-from conftest import ROOT
+from notebook_rules import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the networking flags Chromium calls home at start-up, and on a closed network

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import ROOT
+from notebook_rules import ROOT
 
 
 def test_binder_requirements_are_the_learner_requirements():

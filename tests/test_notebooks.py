@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import notebook_rules
-from conftest import ROOT
+from notebook_rules import ROOT
 
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 IDS = [p.name for p in CHAPTERS]
