@@ -62,6 +62,18 @@ def _integer_xaxis(ax, top: int) -> None:
     ax.set_xlabel("workers")
 
 
+def _finish_axes(ax, result: BenchResult, top: int, *, what: str, ylabel: str,
+                 ylim: tuple, legend_loc: str) -> None:
+    """Finish a plot against workers: CPU marker, integer x axis, limits, labels, title, legend, grid."""
+    _cpu_marker(ax, result.cpus)
+    _integer_xaxis(ax, top)
+    ax.set_ylim(*ylim)
+    ax.set_ylabel(ylabel)
+    ax.set_title(f"{what}: {result.label}\n{machine_line(result.cpus, result.python, result.gil_enabled)}", fontsize=10)
+    ax.legend(fontsize=7, loc=legend_loc)
+    ax.grid(alpha=0.3)
+
+
 def plot_wall_time(result: BenchResult, ax=None):
     """Draw median work time against workers (bars: min to max) and return the ``Axes``.
 
@@ -83,13 +95,8 @@ def plot_wall_time(result: BenchResult, ax=None):
         if kind == "processes":  # a thread pool starts in well under a millisecond: nothing to see
             ax.plot(ns, [r.total for r in rows], color=COLORS[kind], linestyle=":", linewidth=1,
                     label="processes + pool start-up")
-    _cpu_marker(ax, result.cpus)
-    _integer_xaxis(ax, top)
-    ax.set_ylim(bottom=0)
-    ax.set_ylabel("wall time (s)")
-    ax.set_title(f"Wall time: {result.label}\n{machine_line(result.cpus, result.python, result.gil_enabled)}", fontsize=10)
-    ax.legend(fontsize=7, loc="best")
-    ax.grid(alpha=0.3)
+    _finish_axes(ax, result, top, what="Wall time", ylabel="wall time (s)",
+                 ylim=(0, None), legend_loc="best")
     return ax
 
 
@@ -116,13 +123,8 @@ def plot_speedup(result: BenchResult, ax=None):
         ax.fill_between(counts, [s / r.seconds_max for r in rows], [s / r.seconds_min for r in rows],
                         color=COLORS[kind], alpha=0.15, linewidth=0)
         ax.plot(counts, result.speedups(kind), color=COLORS[kind], marker=MARKERS[kind], label=_label(result, kind))
-    _cpu_marker(ax, result.cpus)
-    _integer_xaxis(ax, top)
-    ax.set_ylim(0, top + 0.5)
-    ax.set_ylabel("speedup over serial (x)")
-    ax.set_title(f"Speedup: {result.label}\n{machine_line(result.cpus, result.python, result.gil_enabled)}", fontsize=10)
-    ax.legend(fontsize=7, loc="upper left")
-    ax.grid(alpha=0.3)
+    _finish_axes(ax, result, top, what="Speedup", ylabel="speedup over serial (x)",
+                 ylim=(0, top + 0.5), legend_loc="upper left")
     return ax
 
 
@@ -136,13 +138,8 @@ def plot_efficiency(result: BenchResult, ax=None):
         counts = result.workers(kind)
         ax.plot(counts, [result.efficiency(kind, n) for n in counts], color=COLORS[kind],
                 marker=MARKERS[kind], label=_label(result, kind))
-    _cpu_marker(ax, result.cpus)
-    _integer_xaxis(ax, top)
-    ax.set_ylim(0, 1.25)
-    ax.set_ylabel("efficiency (speedup / workers)")
-    ax.set_title(f"Parallel efficiency: {result.label}\n{machine_line(result.cpus, result.python, result.gil_enabled)}", fontsize=10)
-    ax.legend(fontsize=7, loc="upper right")
-    ax.grid(alpha=0.3)
+    _finish_axes(ax, result, top, what="Parallel efficiency", ylabel="efficiency (speedup / workers)",
+                 ylim=(0, 1.25), legend_loc="upper right")
     return ax
 
 
@@ -177,13 +174,8 @@ def plot_amdahl(result: BenchResult, ax=None, kind: str = "processes"):
                 label=f"Amdahl fit: serial fraction {f:.1%}")
     else:
         ax.text(0.5, 0.9, "one CPU: no parallel point to fit", transform=ax.transAxes, ha="center", fontsize=8)
-    _cpu_marker(ax, result.cpus)
-    _integer_xaxis(ax, top)
-    ax.set_ylim(0, top + 0.5)
-    ax.set_ylabel("speedup over serial (x)")
-    ax.set_title(f"Amdahl's law fitted to {kind}: {result.label}\n{machine_line(result.cpus, result.python, result.gil_enabled)}", fontsize=10)
-    ax.legend(fontsize=7, loc="upper left")
-    ax.grid(alpha=0.3)
+    _finish_axes(ax, result, top, what=f"Amdahl's law fitted to {kind}", ylabel="speedup over serial (x)",
+                 ylim=(0, top + 0.5), legend_loc="upper left")
     return ax
 
 
