@@ -36,13 +36,23 @@ def config() -> dict:
     return yaml.safe_load((ROOT / "_config.yml").read_text())
 
 
+def toc_files() -> list[str]:
+    """Return every page of ``_toc.yml`` in reading order, without suffix ("chapters/00-start-here")."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                yield str(entry["file"]).removesuffix(".md").removesuffix(".ipynb")
+            yield from walk(entry.get("sections"))
+            yield from walk(entry.get("chapters"))  # the chapters of a part
+
+    return [str(toc["root"]), *walk(toc.get("parts") or toc.get("chapters"))]
+
+
 def toc_notebooks() -> list[Path]:
     """Return the chapter notebooks in the order of ``_toc.yml``."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}]):
-        files += [entry["file"] for entry in part["chapters"]]
-    return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
+    return [ROOT / f"{f}.ipynb" for f in toc_files() if (ROOT / f"{f}.ipynb").exists()]
 
 
 def setup_source() -> str:

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import yaml
-
-from notebook_rules import ROOT
+import notebook_rules
 
 
 def test_book_builds_every_page(built_book):
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     assert (built_book / "index.html").exists()
-    assert (built_book / f"{toc['root']}.html").exists()
-    for entry in toc["chapters"]:
-        page = built_book / f"{entry['file']}.html"
-        assert page.exists(), f"no page for {entry['file']}"
+    for page in notebook_rules.toc_files():
+        assert (built_book / f"{page}.html").exists(), f"no page for {page}"
 
 
 def test_exercise_solutions_render_as_dropdowns(built_book):

@@ -29,8 +29,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import ipywidgets
 import nbformat
 import pytest
-import yaml
 
+import notebook_rules
 from notebook_rules import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,25 +56,12 @@ LAUNCH_SERVICES = {"Binder": "binderhub_url", "JupyterHub": "jupyterhub_url", "C
 
 def toc_pages() -> list[str]:
     """Every page of _toc.yml in reading order, as docnames ("chapters/00-start-here")."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                yield str(entry["file"]).removesuffix(".md").removesuffix(".ipynb")
-            yield from walk(entry.get("sections"))
-            yield from walk(entry.get("chapters"))  # the chapters of a part
-
-    return [str(toc["root"]), *walk(toc.get("parts") or toc.get("chapters"))]
+    return notebook_rules.toc_files()
 
 
 PAGES = toc_pages()
 CHAPTERS = PAGES[1:]
 NOTEBOOK_PAGES = [p for p in PAGES if (ROOT / f"{p}.ipynb").exists()]
-
-
-def config() -> dict:
-    return yaml.safe_load((ROOT / "_config.yml").read_text())
 
 
 def page_source(page: str) -> Path:
@@ -164,7 +151,7 @@ def test_every_toc_page_was_built_now(book_build):
 
 
 def test_build_with_stored_outputs_takes_under_a_minute(book_build):
-    assert config()["execute"]["execute_notebooks"] == "off", "the build must use the stored outputs"
+    assert notebook_rules.config()["execute"]["execute_notebooks"] == "off", "the build must use the stored outputs"
     assert book_build.seconds < BUILD_SECONDS_MAX, (
         f"building the book took {book_build.seconds:.0f} s, more than {BUILD_SECONDS_MAX} s"
     )
@@ -444,7 +431,7 @@ def test_sidebar_links_reach_every_chapter(browser_context, book_url):
 
 def expected_launch_links(page: str) -> dict[str, str]:
     """The launch URL each service needs to open this page's notebook, from _config.yml."""
-    cfg = config()
+    cfg = notebook_rules.config()
     repo = cfg["repository"]
     repo_url = repo["url"].rstrip("/")
     org, name = urlsplit(repo_url).path.strip("/").split("/")[:2]
@@ -473,7 +460,7 @@ def same_url(a: str, b: str) -> bool:
 def test_launch_links_open_this_notebook(visit, page):
     expected = expected_launch_links(page)
     assert expected, "no launch service is configured in _config.yml"
-    notebook = ROOT / (config()["repository"].get("path_to_book") or "") / f"{page}.ipynb"
+    notebook = ROOT / (notebook_rules.config()["repository"].get("path_to_book") or "") / f"{page}.ipynb"
     assert notebook.exists(), f"the launch links would open {notebook}, which does not exist"
     found = visit(page).launch
     wrong = []

@@ -7,7 +7,6 @@ import re
 
 import nbformat
 import pytest
-import yaml
 
 import notebook_rules
 from notebook_rules import ROOT
@@ -20,16 +19,8 @@ def read(path):
     return nbformat.read(path, as_version=4)
 
 
-def toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}]):
-        files += [entry["file"] for entry in part["chapters"]]
-    return files
-
-
 def test_toc_and_chapter_files_match():
-    listed = toc_files()
+    listed = notebook_rules.toc_files()
     missing = [f for f in listed if not any((ROOT / f"{f}{ext}").exists() for ext in (".md", ".ipynb"))]
     assert not missing, f"_toc.yml lists files that do not exist: {missing}"
     unlisted = [p.name for p in CHAPTERS if f"chapters/{p.stem}" not in listed]
@@ -43,7 +34,7 @@ def test_chapter_files_are_numbered_kebab_case():
 
 
 def test_toc_order_follows_file_numbers():
-    numbered = [f for f in toc_files() if f.startswith("chapters/")]
+    numbered = [f for f in notebook_rules.toc_files() if f.startswith("chapters/")]
     assert numbered == sorted(numbered), "_toc.yml order must follow the chapter numbers"
 
 
