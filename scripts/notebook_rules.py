@@ -3,12 +3,18 @@
 - The first code cell is the setup cell, generated from ``_config.yml`` so that the
   repository URL is set in one place (Colab installs the helpers from there).
 - Code cells between a ``{solution-start}`` and a ``{solution-end}`` cell are
-  solutions: their source is hidden in Jupyter so learners are not handed the answer.
+  solutions: their source and outputs are hidden in Jupyter so learners are not
+  handed the answer (the HTML book shows them in a closed dropdown).
+
+It also holds the checks of a chapter's shape that the tests apply: a class can
+finish it (cell budget, stated time), every worker it imports is shown on the page,
+the learner writes a worker of their own, and test-only cells print nothing.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import yaml
@@ -81,7 +87,7 @@ def apply(nb) -> None:
         raise ValueError(f"the first code cell must carry the tag {SETUP_TAG!r}")
     code[0].source = setup_source()
     for cell in solution_cells(nb):
-        cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
+        cell.metadata.setdefault("jupyter", {}).update(source_hidden=True, outputs_hidden=True)
 
 
 # Calls that hand a function to another process. Cells tagged ``raises-exception``
@@ -94,9 +100,19 @@ POOL_METHODS = {
 INITIALIZER_OWNERS = {"Pool", "ProcessPoolExecutor"}
 
 
+PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}  # cell magics whose body is Python
+
+
 def _python_source(cell_source: str) -> str:
+    """Return a cell's Python: IPython syntax turned into calls, a Python cell magic's body
+    unwrapped (``%%time``), and nothing for other cell magics (``%%writefile``, ``%%bash``)."""
     from IPython.core.inputtransformer2 import TransformerManager
 
+    stripped = cell_source.lstrip()
+    if stripped.startswith("%%"):
+        first, _, body = stripped.partition("\n")
+        magic = first[2:].split()[0] if first[2:].split() else ""
+        return _python_source(body) if magic in PYTHON_CELL_MAGICS else ""
     return TransformerManager().transform_cell(cell_source)
 
 
@@ -153,4 +169,120 @@ def notebook_defined_workers(nb, name: str = "notebook") -> list[str]:
                         f"notebook and handed to {called}(); under spawn/forkserver the child "
                         f"cannot import it. Move the worker to helpers/."
                     )
+    return problems
+
+
+# ---------------------------------------------------------------------------
+# A chapter's shape: budget, workers on the page, the learner's own worker
+# ---------------------------------------------------------------------------
+
+MAX_CELLS = 90
+MAX_MINUTES = 60
+WHAT_YOU_NEED = "## What you need"
+_MINUTES = re.compile(r"\babout (\d+) minutes\b", re.IGNORECASE)
+_DEFINITION = re.compile(r"^(?:async def|def|class) (\w+)", re.MULTILINE)
+
+
+def stated_minutes(nb) -> int | None:
+    """Return N from "About N minutes" in the chapter's "What you need" cell, else None."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and WHAT_YOU_NEED in cell.source:
+            section = cell.source.split(WHAT_YOU_NEED, 1)[1].split("\n## ", 1)[0]
+            found = _MINUTES.search(section)
+            return int(found.group(1)) if found else None
+    return None
+
+
+def worker_imports(nb) -> list[str]:
+    """Return the names the notebook imports from worker modules (``helpers.<topic>``, not ``helpers.lab``)."""
+    names = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(_python_source(cell.source))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                parts = node.module.split(".")
+                if parts[0] == "helpers" and len(parts) > 1 and parts[1] != "lab":
+                    names += [alias.name for alias in node.names if alias.name not in names]
+    return names
+
+
+def _output_text(output) -> str:
+    if output.get("output_type") == "stream":
+        return output.get("text", "")
+    return output.get("data", {}).get("text/plain", "") if "data" in output else ""
+
+
+def shown_definitions(nb) -> set[str]:
+    """Return the names whose ``def``/``class`` line appears in a stored output (what ``show()`` displays)."""
+    names = set()
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            names.update(_DEFINITION.findall(_output_text(output)))
+    return names
+
+
+def _blocks(nb):
+    """Yield (cell, inside_solution) for every cell, in order."""
+    inside = False
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            if "{solution-start}" in cell.source:
+                inside = True
+            elif "{solution-end}" in cell.source:
+                inside = False
+        yield cell, inside
+
+
+def _outputs_contain(cell, text: str) -> bool:
+    return any(text in _output_text(o) for o in cell.get("outputs", []))
+
+
+def writefile_exercise_problems(nb) -> list[str]:
+    """Return what is missing from the chapter's "write your own worker" exercise ([] when it is there).
+
+    Outside a solution: a ``%%writefile my_<name>.py`` cell (the learner's module),
+    then a check cell that names the module and whose stored output fails (the
+    unfinished stub, ❌). Inside a solution: ``%%writefile solution_<name>.py`` and a
+    check cell naming it whose stored output passes (✅). nbval runs both again.
+    """
+    learner = solution = None
+    learner_checked = solution_checked = False
+    for cell, inside in _blocks(nb):
+        if cell.cell_type != "code":
+            continue
+        first = cell.source.lstrip().split("\n", 1)[0]
+        written = re.fullmatch(r"%%writefile\s+((my|solution)_\w+)\.py", first.strip())
+        if written:
+            if written.group(2) == "my" and not inside:
+                learner = written.group(1)
+            elif written.group(2) == "solution" and inside:
+                solution = written.group(1)
+            continue
+        if learner and not inside and learner in cell.source and _outputs_contain(cell, "❌"):
+            learner_checked = True
+        if solution and inside and solution in cell.source and _outputs_contain(cell, "✅"):
+            solution_checked = True
+    problems = []
+    if not learner:
+        problems.append("no learner cell `%%writefile my_<name>.py` outside a solution")
+    elif not learner_checked:
+        problems.append(f"no check of {learner} whose stored output says ❌ for the unfinished stub")
+    if not solution:
+        problems.append("no `%%writefile solution_<name>.py` cell inside a solution")
+    elif not solution_checked:
+        problems.append(f"no check of {solution} inside the solution whose stored output says ✅")
+    return problems
+
+
+def remove_input_problems(nb) -> list[str]:
+    """Return the ``remove-input`` cells that are not silent code cells (the page would show bare output)."""
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        if "remove-input" not in cell.metadata.get("tags", []):
+            continue
+        if cell.cell_type != "code":
+            problems.append(f"cell {index}: remove-input on a {cell.cell_type} cell")
+        elif cell.outputs:
+            problems.append(f"cell {index}: a remove-input cell has outputs; test-only cells must print nothing")
     return problems

@@ -73,10 +73,43 @@ def test_setup_cell_and_hidden_solutions_are_current(path):
     solutions = notebook_rules.solution_cells(nb)
     assert solutions, f"{path.name}: no solution code cell"
     for cell in solutions:
-        assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, f"{path.name}: a solution is visible"
+        hidden = cell.metadata.get("jupyter", {})
+        assert hidden.get("source_hidden") is True, f"{path.name}: a solution's source is visible"
+        assert hidden.get("outputs_hidden") is True, f"{path.name}: a solution's output is visible"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
 def test_no_notebook_defined_function_is_sent_to_a_process(path):
     problems = notebook_rules.notebook_defined_workers(read(path), path.name)
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_a_class_can_finish_the_chapter(path):
+    nb = read(path)
+    assert len(nb.cells) <= notebook_rules.MAX_CELLS, (
+        f"{path.name} has {len(nb.cells)} cells, over the budget of {notebook_rules.MAX_CELLS}: split it"
+    )
+    minutes = notebook_rules.stated_minutes(nb)
+    assert minutes is not None, f'{path.name}: "## What you need" must say "About N minutes"'
+    assert 0 < minutes <= notebook_rules.MAX_MINUTES, f"{path.name} says {minutes} minutes, over {notebook_rules.MAX_MINUTES}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_every_imported_worker_is_shown_on_the_page(path):
+    """Each name the chapter imports from a worker module has its def (or class) in a stored output."""
+    nb = read(path)
+    missing = [name for name in notebook_rules.worker_imports(nb) if name not in notebook_rules.shown_definitions(nb)]
+    assert not missing, f"{path.name} imports workers whose code is never shown (use helpers.lab.show.show): {missing}"
+
+
+@pytest.mark.parametrize("path", [p for p in CHAPTERS if p.name[:2] != "00"], ids=[p.name for p in CHAPTERS if p.name[:2] != "00"])
+def test_the_learner_writes_a_worker_and_a_check_runs_it(path):
+    problems = notebook_rules.writefile_exercise_problems(read(path))
+    assert not problems, f"{path.name}: " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_test_only_cells_are_hidden_and_silent(path):
+    problems = notebook_rules.remove_input_problems(read(path))
+    assert not problems, f"{path.name}: " + "; ".join(problems)

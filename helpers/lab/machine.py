@@ -81,23 +81,35 @@ def effective_cpus(root: str | os.PathLike[str] = CGROUP_ROOT) -> int:
 
 
 def default_start_method(
-    platform_name: str = sys.platform, version: tuple[int, int] = sys.version_info[:2]
+    platform_name: str = sys.platform,
+    version: tuple[int, int] = sys.version_info[:2],
+    can_send_handles: bool | None = None,
 ) -> str:
     """Return the start method CPython uses by default on a platform and version.
 
-    ``spawn`` on Windows and macOS; on Linux and other POSIX systems ``fork`` up to
-    Python 3.13 and ``forkserver`` from 3.14.
+    ``spawn`` on Windows and macOS. On Linux and other POSIX systems ``fork`` up to
+    Python 3.13; from 3.14 ``forkserver`` where the platform can pass file
+    descriptors between processes (``multiprocessing.reduction.HAVE_SEND_HANDLE``,
+    true on Linux), else ``spawn``: never ``fork``.
 
-    >>> default_start_method("linux", (3, 13)), default_start_method("linux", (3, 14))
+    >>> default_start_method("linux", (3, 13)), default_start_method("linux", (3, 14), True)
     ('fork', 'forkserver')
+    >>> default_start_method("linux", (3, 14), can_send_handles=False)
+    'spawn'
     >>> default_start_method("darwin", (3, 12)), default_start_method("win32", (3, 14))
     ('spawn', 'spawn')
     """
     if not (isinstance(version, tuple) and len(version) >= 2):
         raise TypeError(f"version must be a (major, minor) tuple, got {version!r}")
-    if platform_name == "win32" or platform_name == "darwin":
+    if platform_name in ("win32", "darwin"):
         return "spawn"
-    return "forkserver" if tuple(version[:2]) >= (3, 14) else "fork"
+    if tuple(version[:2]) < (3, 14):
+        return "fork"
+    if can_send_handles is None:
+        from multiprocessing import reduction
+
+        can_send_handles = bool(getattr(reduction, "HAVE_SEND_HANDLE", False))
+    return "forkserver" if can_send_handles else "spawn"
 
 
 def os_thread_count() -> int:
@@ -133,7 +145,7 @@ def machine_report() -> dict[str, object]:
 
 def check_pool_size(answer: object) -> bool:
     """Exercise check: is ``answer`` the right number of worker processes for CPU-bound work here?"""
-    from helpers.exercises import feedback
+    from helpers.lab.exercises import feedback
 
     right = effective_cpus()
     return feedback(
@@ -141,3 +153,15 @@ def check_pool_size(answer: object) -> bool:
         "Right: one worker per CPU you can really use, which is what effective_cpus() counts.",
         f"Not quite: you gave {answer!r}. Which of the counts above honours affinity AND the cgroup quota?",
     )
+
+
+def machine_label(start_method: str | None = None) -> str:
+    """Return the one note of where a measurement was made, for figure titles and captions.
+
+    Python version, the CPUs this process can use (:func:`effective_cpus`), the
+    operating system and, if given, the start method:
+    ``"Python 3.14.0, 2 CPUs, Linux, spawn"``.
+    """
+    cpus = effective_cpus()
+    note = f"Python {platform.python_version()}, {cpus} CPU{'s' if cpus != 1 else ''}, {platform.system()}"
+    return f"{note}, {start_method}" if start_method else note

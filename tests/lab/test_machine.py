@@ -6,8 +6,8 @@ import os
 import pytest
 
 import helpers
-from helpers import machine
-from helpers.book import START_METHOD_ENV
+from helpers.lab import machine
+from helpers.lab.book import START_METHOD_ENV
 
 
 @pytest.mark.parametrize(
@@ -108,3 +108,12 @@ def test_check_pool_size(capsys):
     assert machine.check_pool_size(helpers.effective_cpus() + 100) is False
     assert machine.check_pool_size(True) is False
     assert "Not quite" in capsys.readouterr().out
+
+
+def test_machine_label_names_python_cpus_system_and_method():
+    import platform
+
+    label = machine.machine_label("spawn")
+    assert label.startswith(f"Python {platform.python_version()}, {machine.effective_cpus()} CPU")
+    assert platform.system() in label
+    assert label.endswith(", spawn") and "spawn" not in machine.machine_label()

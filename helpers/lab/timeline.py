@@ -48,7 +48,7 @@ def check_spans(spans: Iterable[Span]) -> list[Span]:
         raise ValueError("spans is empty: there is nothing to draw")
     for i, span in enumerate(spans):
         if not isinstance(span, Span):
-            raise TypeError(f"spans[{i}] is a {type(span).__name__}, not a helpers.timeline.Span")
+            raise TypeError(f"spans[{i}] is a {type(span).__name__}, not a helpers.lab.timeline.Span")
         if not (math.isfinite(span.start) and math.isfinite(span.end)):
             raise ValueError(f"spans[{i}] has a start or end that is not a finite number: {span}")
         if span.end < span.start:
@@ -204,18 +204,3 @@ def plot_timelines(
         fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
-
-
-def measured_on(start_method: str | None = None) -> str:
-    """Return a short note of where a measurement was made, for a figure's title.
-
-    Python version, the CPUs this process can use (:func:`helpers.effective_cpus`)
-    and, if given, the start method: ``"Python 3.11, 2 CPUs, spawn"``.
-    """
-    import platform
-
-    from helpers.machine import effective_cpus
-
-    cpus = effective_cpus()
-    note = f"Python {'.'.join(platform.python_version_tuple()[:2])}, {cpus} CPU{'s' if cpus != 1 else ''}"
-    return f"{note}, {start_method}" if start_method else note

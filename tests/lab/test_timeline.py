@@ -9,12 +9,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers.timeline import (  # noqa: E402
+from helpers.lab.timeline import (  # noqa: E402
     Span,
     busy_time,
     check_spans,
     max_concurrency,
-    measured_on,
     plot_timeline,
     plot_timelines,
     wall_time,
@@ -41,7 +40,7 @@ def test_measures():
         ([], ValueError, "empty"),
         ([Span("a", "x", 2.0, 1.0)], ValueError, "ends before it starts"),
         ([Span("a", "x", 0.0, math.nan)], ValueError, "finite"),
-        ([(0, 1, "a")], TypeError, "not a helpers.timeline.Span"),
+        ([(0, 1, "a")], TypeError, "not a helpers.lab.timeline.Span"),
     ],
 )
 def test_bad_spans_are_refused_with_a_clear_error(spans, error, message):
@@ -117,13 +116,3 @@ def test_plot_timelines_draws_into_a_given_figure_without_pyplot():
     before = plt.get_fignums()
     assert plot_timelines({"run": SPANS}, fig=fig) is fig
     assert len(fig.axes) == 1 and plt.get_fignums() == before
-
-
-def test_measured_on_names_python_cpus_and_method():
-    import platform
-
-    from helpers.machine import effective_cpus
-
-    note = measured_on("spawn")
-    assert note.startswith(f"Python {'.'.join(platform.python_version_tuple()[:2])}, {effective_cpus()} CPU")
-    assert note.endswith(", spawn") and "spawn" not in measured_on()

@@ -1,0 +1,89 @@
+"""check_worker runs a learner's worker in a child and says what is wrong, within its timeout."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from helpers.lab.exercises import check_worker, run_worker
+
+GOOD = "def cube(x: int) -> int:\n    return x ** 3\n"
+CASES = [((2,), 8), ((3,), 27)]
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """A folder like a chapter's, where the learner's %%writefile cell writes its module."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def write(folder, name, text):
+    (folder / f"{name}.py").write_text(text)
+    return name
+
+
+def test_a_right_worker_passes(workdir, capsys):
+    assert check_worker(write(workdir, "mine_good", GOOD), "cube", CASES) is True
+    assert capsys.readouterr().out.startswith("✅")
+
+
+@pytest.mark.parametrize(
+    ("text", "function", "says"),
+    [
+        ("def cube(x):\n    return x * 3\n", "cube", r"cube\(2\) returned 6; expected 8"),
+        ("def cube(x):\n    raise ValueError('nope')\n", "cube", r"cube\(2\) raised ValueError: nope"),
+        ("def cube(x)\n    return x\n", "cube", "could not import"),
+        ("import no_such_module_here\n", "cube", "No module named 'no_such_module_here'"),
+        (GOOD, "square", "defines no function 'square'"),
+        ("import threading\ndef cube(x):\n    return threading.Lock()\n", "cube", "PicklingError|TypeError"),
+        ("import os\ndef cube(x):\n    os._exit(3)\n", "cube", "died with exit code 3"),
+    ],
+    ids=["wrong-result", "raises", "syntax-error", "bad-import", "missing-function", "unpicklable", "dies"],
+)
+def test_a_wrong_worker_fails_with_what_is_wrong(workdir, capsys, text, function, says):
+    import re
+
+    name = write(workdir, f"mine_{abs(hash(text)) % 10**8}", text)
+    assert check_worker(name, function, CASES, timeout=30) is False
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and re.search(says, out), out
+
+
+def test_a_worker_that_hangs_fails_within_its_timeout_and_leaves_no_child(workdir, capsys):
+    import multiprocessing
+
+    name = write(workdir, "mine_hangs", "import time\ndef cube(x):\n    time.sleep(3600)\n")
+    start = time.monotonic()
+    assert check_worker(name, "cube", CASES, timeout=3) is False
+    assert time.monotonic() - start < 15
+    assert "did not finish within 3 s" in capsys.readouterr().out
+    assert not multiprocessing.active_children()
+
+
+def test_run_worker_reports_each_call(workdir):
+    name = write(workdir, "mine_each", "def half(x):\n    return 10 // x\n")
+    kind, outcomes = run_worker(name, "half", [(2,), (0,)])
+    assert kind == "ran"
+    assert outcomes[0] == ("ok", 5) and outcomes[1][0] == "raised" and "ZeroDivisionError" in outcomes[1][1]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"module": "my-workers"}, ValueError),
+        ({"function": ""}, ValueError),
+        ({"timeout": 0}, ValueError),
+        ({"timeout": "5"}, TypeError),
+    ],
+)
+def test_bad_arguments_fail_at_once(kwargs, error):
+    args = {"module": "mine", "function": "cube", "timeout": 5.0} | kwargs
+    with pytest.raises(error):
+        run_worker(args["module"], args["function"], [(1,)], timeout=args["timeout"])
+
+
+def test_check_worker_needs_cases():
+    with pytest.raises(ValueError, match="at least one"):
+        check_worker("mine", "cube", [])

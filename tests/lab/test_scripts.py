@@ -1,0 +1,61 @@
+"""The one script runner and the child-stderr capture."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+
+import pytest
+
+from helpers.lab.scripts import capture_child_stderr, exception_lines, pid_alive, run_script, script_env
+
+
+def test_a_script_can_import_helpers_and_reports_its_exit_status():
+    done = run_script("import helpers, sys; print(helpers.__name__); sys.exit(3)")
+    assert done.stdout == "helpers\n" and done.returncode == 3
+
+
+def test_a_script_that_runs_too_long_is_stopped():
+    with pytest.raises(subprocess.TimeoutExpired):
+        run_script("import time; time.sleep(60)", timeout=1)
+
+
+@pytest.mark.parametrize(("source", "error"), [("", ValueError), ("   ", ValueError), (None, ValueError)])
+def test_bad_source_fails_at_once(source, error):
+    with pytest.raises(error):
+        run_script(source)
+
+
+def test_scripts_run_without_forced_colour(monkeypatch):
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    env = script_env()
+    assert "FORCE_COLOR" not in env and env["PYTHON_COLORS"] == "0"
+    done = run_script("raise ValueError('plain')")
+    assert "\x1b[" not in done.stderr and exception_lines(done.stderr) == ["ValueError: plain"]
+
+
+def test_exception_lines_finds_the_last_exception_only():
+    text = "ValueError: first\nTraceback (most recent call last):\n  File 'x'\nKeyError: 'k'\n  note\n"
+    assert exception_lines(text) == ["KeyError: 'k'", "note"]
+    assert exception_lines("no error here") == []
+
+
+def test_capture_child_stderr_catches_a_spawned_childs_traceback():
+    from helpers.lab.exercises import feedback  # any importable function will do as a target
+
+    ctx = multiprocessing.get_context("spawn")
+    with capture_child_stderr() as captured:
+        child = ctx.Process(target=feedback, args=("not a bool", "x"))  # missing argument: TypeError
+        child.start()
+        child.join(timeout=60)
+    assert child.exitcode == 1
+    assert captured.exception_lines()[0].startswith("TypeError")
+
+
+def test_pid_alive():
+    assert pid_alive(os.getpid()) is True
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait(timeout=30)
+    assert pid_alive(ended.pid) is False
