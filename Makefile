@@ -31,8 +31,11 @@ test: $(STAMP)
 execute: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py $(NB)
 
+# Trust the chapters first (their stored widgets render at once instead of as text), and
+# allow root, as in a container; the server listens on this machine only.
 lab: $(STAMP)
-	$(BIN)/jupyter lab
+	$(BIN)/jupyter trust chapters/*.ipynb
+	$(BIN)/jupyter lab --ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 clean:
 	rm -rf _build

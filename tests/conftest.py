@@ -69,6 +69,22 @@ def built_book(book_build: BookBuild) -> Path:
     return book_build.html
 
 
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """A folder like a chapter's, where the learner's %%writefile cell writes its module (the cwd)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def no_worker_left_behind():
+    """Fail the test if it leaves a child process of this run alive."""
+    import multiprocessing
+
+    yield
+    assert multiprocessing.active_children() == []
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 (the name http.server uses)
         pass

@@ -28,3 +28,16 @@ def test_readme_lists_every_chapter():
     readme = (ROOT / "README.md").read_text()
     for path in sorted((ROOT / "chapters").glob("*.ipynb")):
         assert f"chapters/{path.name}" in readme, f"README does not list {path.name}"
+
+
+def test_tests_mirror_the_helpers_layout():
+    """tests/test_<topic>.py for helpers/<topic>.py; tests/lab/test_<module>.py for helpers/lab/<module>.py."""
+    missing = []
+    for module in sorted((ROOT / "helpers").rglob("*.py")):
+        if module.name == "__init__.py":
+            continue
+        relative = module.relative_to(ROOT / "helpers")
+        expected = ROOT / "tests" / relative.parent / f"test_{module.name}"
+        if not expected.exists():
+            missing.append(f"{expected.relative_to(ROOT)} (for helpers/{relative})")
+    assert not missing, "helpers modules without their test file: " + ", ".join(missing)

@@ -15,6 +15,9 @@ One of each, shared by every chapter:
 - ``show``: a function's source, highlighted, from the live module;
 - ``exercises``: ``feedback`` and ``check_worker`` for the learner's own workers.
 
-The topic modules (``processes``, ``ipc`` ...) hold each chapter's experiments,
-plots, panels and exercise checks.
+The topic modules hold each chapter's experiments, plots, panels and exercise
+checks: ``gil`` (chapter 00); ``processes``, ``start_methods`` (01, 02); ``ipc``,
+``ipc_checks``, ``transports``, ``throughput`` (03, 04); ``pools``, ``chunksize``
+(05, 06); ``sync``, ``sync_checks`` (07, 08); ``bench``, ``bench_results``,
+``warmup``, ``amdahl``, ``speedup_plots``, ``bench_panel``, ``speedup_checks`` (09).
 """

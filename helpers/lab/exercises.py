@@ -40,8 +40,9 @@ def feedback(passed: bool, success: str, hint: str) -> bool:
     return passed
 
 
-def _run_calls(conn, folder: str, module_name: str, function_name: str, calls: list[tuple]) -> None:
-    """In the child: import the module, call the function on each argument tuple, send the outcome."""
+def _run_calls(conn, folder: str, module_name: str, function_name: str, calls: list[tuple],
+               initializer: str | None = None, initargs: tuple = ()) -> None:
+    """In the child: import the module, run the initializer once if named, call the function on each argument tuple, send the outcome."""
     if folder not in sys.path:
         sys.path.insert(0, folder)  # where the notebook wrote the learner's module
     try:
@@ -49,10 +50,17 @@ def _run_calls(conn, folder: str, module_name: str, function_name: str, calls: l
     except BaseException as exc:  # SyntaxError, ImportError, an error at import time
         conn.send(("import", f"{type(exc).__name__}: {exc}"))
         return
-    func = getattr(module, function_name, None)
-    if not callable(func):
-        conn.send(("missing", f"{module_name}.py defines no function {function_name!r}"))
-        return
+    for name in filter(None, (initializer, function_name)):
+        if not callable(getattr(module, name, None)):
+            conn.send(("missing", f"{module_name}.py defines no function {name!r}"))
+            return
+    if initializer:
+        try:
+            getattr(module, initializer)(*initargs)
+        except Exception as exc:
+            conn.send(("initializer", f"{type(exc).__name__}: {exc}"))
+            return
+    func = getattr(module, function_name)
     outcomes = []
     for args in calls:
         try:
@@ -65,32 +73,39 @@ def _run_calls(conn, folder: str, module_name: str, function_name: str, calls: l
         conn.send(("unpicklable", f"{type(exc).__name__}: {exc}"))
 
 
-def run_worker(module: str, function: str, calls: Iterable[tuple], *, timeout: float = 20.0) -> tuple[str, object]:
+def run_worker(module: str, function: str, calls: Iterable[tuple], *, timeout: float = 20.0,
+               initializer: str | None = None, initargs: tuple = ()) -> tuple[str, object]:
     """Call ``module.function(*args)`` for each ``args`` in ``calls`` in one child process.
 
-    Returns ``(kind, detail)``: ``("ran", [(status, value), ...])`` with status
-    ``"ok"`` or ``"raised"``; or ``("import" | "missing" | "unpicklable" | "timeout"
-    | "died", message)``. The child is started with the book's start method and is
-    never left running: one that overruns ``timeout`` seconds is terminated.
+    With ``initializer``, the child first calls ``module.initializer(*initargs)``
+    once, as a pool worker does. Returns ``(kind, detail)``: ``("ran", [(status,
+    value), ...])`` with status ``"ok"`` or ``"raised"``; or ``("import" | "missing"
+    | "initializer" | "unpicklable" | "timeout" | "died", message)``. The child is
+    started with the book's start method and is never left running: one that
+    overruns ``timeout`` seconds is terminated. :func:`failure_hint` words a failure.
     """
     from helpers.lab.book import book_start_method
 
     if not (isinstance(module, str) and module.isidentifier()):
         raise ValueError(f"module must be a module name such as 'my_workers', got {module!r}")
-    if not (isinstance(function, str) and function.isidentifier()):
-        raise ValueError(f"function must be a function's name such as 'cube', got {function!r}")
+    for name, value in (("function", function), ("initializer", initializer or "ok")):
+        if not (isinstance(value, str) and value.isidentifier()):
+            raise ValueError(f"{name} must be a function's name such as 'cube', got {value!r}")
+    if not isinstance(initargs, tuple):
+        raise TypeError(f"initargs must be a tuple, as for Pool(initargs=...), got {type(initargs).__name__}")
     timeout = check_seconds("timeout", timeout, 0.1, 600)
     calls = [tuple(args) for args in calls]
     ctx = multiprocessing.get_context(book_start_method())
     receiver, sender = ctx.Pipe(duplex=False)
     child = ctx.Process(
-        target=_run_calls, args=(sender, os.getcwd(), module, function, calls), name=f"check {module}.{function}", daemon=True
+        target=_run_calls, args=(sender, os.getcwd(), module, function, calls, initializer, initargs), name=f"check {module}.{function}", daemon=True
     )
     child.start()
     sender.close()  # the child holds the only write end: EOF if it dies
     try:
         if not receiver.poll(timeout):
-            return "timeout", f"{module}.{function} did not finish within {timeout:g} s: does it wait for something that never comes, or loop forever?"
+            what = f"{module}.{initializer} then {function}" if initializer else f"{module}.{function}"
+            return "timeout", f"{what} did not finish within {timeout:g} s: does it wait for something that never comes, or loop forever?"
         try:
             return receiver.recv()
         except EOFError:
@@ -107,26 +122,49 @@ def run_worker(module: str, function: str, calls: Iterable[tuple], *, timeout: f
             child.join(timeout=2)
 
 
-def check_worker(module: str, function: str, cases: Iterable[tuple[tuple, object]], *, timeout: float = 20.0) -> bool:
+def failure_hint(module: str, kind: str, detail: object) -> str:
+    """Return the learner-facing line for a :func:`run_worker` outcome other than ``"ran"``.
+
+    >>> failure_hint("my_cube", "import", "SyntaxError: invalid syntax")
+    'A child process could not import my_cube: SyntaxError: invalid syntax. Run the %%writefile cell again and look at the file.'
+    >>> failure_hint("my_cube", "timeout", "my_cube.cube did not finish within 5 s")
+    'my_cube.cube did not finish within 5 s.'
+    """
+    if kind == "import":
+        return f"A child process could not import {module}: {detail}. Run the %%writefile cell again and look at the file."
+    if kind == "initializer":
+        return f"In a child process, the initializer raised {detail}."
+    return f"{detail}."
+
+
+def check_worker(module: str, function: str, cases: Iterable[tuple[tuple, object]], *, timeout: float = 20.0,
+                 initializer: str | None = None, initargs: tuple = (), hint: str = "") -> bool:
     """Check the learner's worker ``module.function`` in a child process; print what is wrong.
 
     ``cases`` holds ``(args, expected)`` pairs: ``[((2,), 4), ((3,), 9)]``. The
     worker must be importable by a fresh child (a function in a module file, not
     in a notebook cell), return ``expected`` for each ``args``, and finish within
-    ``timeout`` seconds. Returns ``True`` when it does.
+    ``timeout`` seconds. With ``initializer``, the child first calls
+    ``module.initializer(*initargs)`` once, as a pool worker does. ``hint`` is added
+    to the message for a wrong result. Returns ``True`` when every case passes.
     """
     cases = [(tuple(args), expected) for args, expected in cases]
     if not cases:
         raise ValueError("cases must hold at least one (args, expected) pair")
-    kind, detail = run_worker(module, function, [args for args, _ in cases], timeout=timeout)
-    if kind == "import":
-        return feedback(False, "", f"A child process could not import {module}: {detail}. Run the %%writefile cell again and look at the file.")
+    kind, detail = run_worker(module, function, [args for args, _ in cases], timeout=timeout,
+                              initializer=initializer, initargs=initargs)
+    setup = f"{initializer}({', '.join(map(repr, initargs))})"
+    after = f", after {setup}" if initializer else ""
+    if kind == "initializer":
+        return feedback(False, "", f"In a child process, the initializer {setup} raised {detail}.")
     if kind != "ran":
-        return feedback(False, "", f"{detail}.")
+        return feedback(False, "", failure_hint(module, kind, detail))
     for (args, expected), (status, value) in zip(cases, detail):
         call = f"{function}({', '.join(map(repr, args))})"
         if status == "raised":
-            return feedback(False, "", f"In a child process, {call} raised {value}.")
+            return feedback(False, "", f"In a child process{after}, {call} raised {value}.")
         if value != expected:
-            return feedback(False, "", f"In a child process, {call} returned {value!r}; expected {expected!r}.")
-    return feedback(True, f"{module}.{function} runs in a child process and gives the right result for all {len(cases)} cases.", "")
+            more = f" {hint}" if hint else ""
+            return feedback(False, "", f"In a child process{after}, {call} returned {value!r}; expected {expected!r}.{more}")
+    return feedback(True, f"{module}.{function} runs in a child process{after} and gives the right result "
+                          f"for all {len(cases)} cases.", "")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 
 def source_file(obj: object) -> str:
-    """Return where ``obj`` is defined, as a learner would find it: ``helpers/ipc.py``.
+    """Return where ``obj`` is defined, as a learner would find it: ``helpers/messages.py``.
 
     >>> from helpers.lab.results import collect
     >>> source_file(collect)

@@ -6,26 +6,16 @@ import time
 
 import pytest
 
+from tests.support import write_module
+
 from helpers.lab.exercises import check_worker, run_worker
 
 GOOD = "def cube(x: int) -> int:\n    return x ** 3\n"
 CASES = [((2,), 8), ((3,), 27)]
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    """A folder like a chapter's, where the learner's %%writefile cell writes its module."""
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def write(folder, name, text):
-    (folder / f"{name}.py").write_text(text)
-    return name
-
-
 def test_a_right_worker_passes(workdir, capsys):
-    assert check_worker(write(workdir, "mine_good", GOOD), "cube", CASES) is True
+    assert check_worker(write_module(workdir, "mine_good", GOOD), "cube", CASES) is True
     assert capsys.readouterr().out.startswith("✅")
 
 
@@ -45,7 +35,7 @@ def test_a_right_worker_passes(workdir, capsys):
 def test_a_wrong_worker_fails_with_what_is_wrong(workdir, capsys, text, function, says):
     import re
 
-    name = write(workdir, f"mine_{abs(hash(text)) % 10**8}", text)
+    name = write_module(workdir, f"mine_{abs(hash(text)) % 10**8}", text)
     assert check_worker(name, function, CASES, timeout=30) is False
     out = capsys.readouterr().out
     assert out.startswith("❌") and re.search(says, out), out
@@ -54,7 +44,7 @@ def test_a_wrong_worker_fails_with_what_is_wrong(workdir, capsys, text, function
 def test_a_worker_that_hangs_fails_within_its_timeout_and_leaves_no_child(workdir, capsys):
     import multiprocessing
 
-    name = write(workdir, "mine_hangs", "import time\ndef cube(x):\n    time.sleep(3600)\n")
+    name = write_module(workdir, "mine_hangs", "import time\ndef cube(x):\n    time.sleep(3600)\n")
     start = time.monotonic()
     assert check_worker(name, "cube", CASES, timeout=3) is False
     assert time.monotonic() - start < 15
@@ -63,7 +53,7 @@ def test_a_worker_that_hangs_fails_within_its_timeout_and_leaves_no_child(workdi
 
 
 def test_run_worker_reports_each_call(workdir):
-    name = write(workdir, "mine_each", "def half(x):\n    return 10 // x\n")
+    name = write_module(workdir, "mine_each", "def half(x):\n    return 10 // x\n")
     kind, outcomes = run_worker(name, "half", [(2,), (0,)])
     assert kind == "ran"
     assert outcomes[0] == ("ok", 5) and outcomes[1][0] == "raised" and "ZeroDivisionError" in outcomes[1][1]

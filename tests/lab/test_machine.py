@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import multiprocessing
 import os
 
 import pytest
 
 import helpers
 from helpers.lab import machine
-from helpers.lab.book import START_METHOD_ENV
 
 
 @pytest.mark.parametrize(
@@ -73,26 +71,6 @@ def test_default_start_method(platform, version, expected):
 def test_default_start_method_rejects_a_bad_version():
     with pytest.raises(TypeError, match="version must be"):
         machine.default_start_method("linux", 3.14)
-
-
-def test_start_method_switch(monkeypatch):
-    monkeypatch.delenv(START_METHOD_ENV, raising=False)
-    assert helpers.book_start_method() == "spawn"
-    monkeypatch.setenv(START_METHOD_ENV, "forkserver")
-    assert helpers.book_start_method() == "forkserver"
-    monkeypatch.setenv(START_METHOD_ENV, "threads")
-    with pytest.raises(ValueError, match="MP_BOOK_START_METHOD='threads' is not a start method"):
-        helpers.book_start_method()
-
-
-def test_use_book_start_method_sets_the_default(monkeypatch):
-    before = multiprocessing.get_start_method()
-    monkeypatch.setenv(START_METHOD_ENV, "forkserver")
-    try:
-        assert helpers.use_book_start_method() == "forkserver"
-        assert multiprocessing.get_start_method() == "forkserver"
-    finally:
-        multiprocessing.set_start_method(before, force=True)
 
 
 def test_machine_report_has_every_count():

@@ -59,3 +59,19 @@ def test_pid_alive():
     ended = subprocess.Popen([sys.executable, "-c", "pass"])
     ended.wait(timeout=30)
     assert pid_alive(ended.pid) is False
+
+
+def test_capture_child_stderr_restores_the_descriptor():
+    """The chapter captures a child's stderr in the kernel: fd 2 must be the kernel's again afterwards."""
+    before = os.fstat(2)
+    with capture_child_stderr() as captured:
+        os.write(2, b"to the file\n")
+    after = os.fstat(2)
+    assert captured.text == "to the file\n"
+    assert (before.st_dev, before.st_ino) == (after.st_dev, after.st_ino)
+
+
+def test_exception_lines_finds_a_broken_pool():
+    """A qualified exception name whose last part is not ...Error."""
+    text = "Traceback:\n  x\nconcurrent.futures.process.BrokenProcessPool: gone\n"
+    assert exception_lines(text) == ["concurrent.futures.process.BrokenProcessPool: gone"]

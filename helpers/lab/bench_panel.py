@@ -1,0 +1,107 @@
+"""The widget panel that reruns a speedup benchmark and redraws its figure.
+
+It sits on top of the benchmark (:mod:`helpers.lab.bench`) and the plots
+(:mod:`helpers.lab.speedup_plots`), which know nothing of it. ipywidgets and
+matplotlib are imported when a panel is made, never at import time.
+"""
+
+from __future__ import annotations
+
+from helpers.lab.args import check_int
+from helpers.lab.bench import MAX_WORKERS_LIMIT, WORKLOADS, BenchResult, default_max_workers, get_workload, run_bench
+from helpers.lab.speedup_plots import plot_speedup
+
+PANEL_SIZES = {  # (min, max, step) of the size slider per workload
+    "cpu": (1_000, 100_000, 1_000),
+    "numpy": (10, 500, 10),
+    "io": (10, 500, 10),
+}
+
+
+class BenchPanel:
+    """Widgets to rerun a benchmark and redraw its speedup: size, maximum workers, workload, run.
+
+    Display it (``display(panel)`` or make it a cell's last expression) and press
+    *Run and redraw*, or call :meth:`run` from code. The last result is kept in
+    ``panel.result``.
+    """
+
+    def __init__(self, workload: str = "cpu", size: int | None = None, max_workers: int | None = None,
+                 tasks: int = 12, repeats: int = 3) -> None:
+        import ipywidgets as w
+
+        spec = get_workload(workload)
+        if size is not None:
+            check_int("size", size, *spec.size_range)
+        if max_workers is not None:
+            check_int("max_workers", max_workers, 1, MAX_WORKERS_LIMIT)
+        self.tasks = check_int("tasks", tasks, 1, 100_000)
+        self.repeats = check_int("repeats", repeats, 1, 100)
+        self.result: BenchResult | None = None
+        top = max(8, default_max_workers())
+        wide = {"description_width": "initial"}  # show each description in full
+        self.workload = w.Dropdown(options=[(spec.label, name) for name, spec in WORKLOADS.items()],
+                                   value=workload, description="workload", style=wide)
+        self.size = w.IntSlider(description="task size", continuous_update=False, style=wide)
+        self.unit = w.Label()
+        self.max_workers = w.IntSlider(value=min(top, max_workers or default_max_workers()), min=1, max=top,
+                                       description="max workers", continuous_update=False, style=wide)
+        self.button = w.Button(description="Run and redraw", icon="play", button_style="primary")
+        self.progress = w.IntProgress(value=0, min=0, max=1, description="progress")
+        self.status = w.Label(value="Press the button to measure.")
+        self.output = w.Output()
+        self.widget = w.VBox([
+            w.HBox([self.workload, self.max_workers]),
+            w.HBox([self.size, self.unit]),
+            w.HBox([self.button, self.progress, self.status]),
+            self.output,
+        ])
+        self._set_size_range(size)
+        self.workload.observe(lambda change: self._set_size_range(None), names="value")
+        self.button.on_click(lambda _button: self.run())
+
+    def _set_size_range(self, size: int | None) -> None:
+        spec = get_workload(self.workload.value)
+        low, high, step = PANEL_SIZES[spec.name]
+        value = spec.default_size if size is None else size
+        high = max(high, value)
+        value = min(max(value, low), high)
+        # Widen the range first, then set the value, then narrow: a slider refuses min > max.
+        self.size.max, self.size.min = max(self.size.max, high), min(self.size.min, low)
+        self.size.value = value
+        self.size.min, self.size.max, self.size.step = low, high, step
+        self.unit.value = spec.size_unit
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+    def _step(self, done: int, total: int, what: str) -> None:
+        self.progress.max, self.progress.value = total, done
+        self.status.value = f"{done}/{total}: {what}"
+
+    def run(self) -> BenchResult:
+        """Measure with the panel's settings, redraw the speedup figure and return the result."""
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        self.button.disabled = True
+        self.progress.value = 0
+        try:
+            self.result = run_bench(
+                self.workload.value, size=self.size.value, tasks=self.tasks, max_workers=self.max_workers.value,
+                repeats=self.repeats, progress=False, on_step=self._step,
+            )
+            with self.output:
+                self.output.clear_output(wait=True)
+                ax = plot_speedup(self.result)
+                display(ax.figure)
+                plt.close(ax.figure)
+            self.status.value = "Done."
+        except Exception as error:  # show it in the panel, then let it propagate
+            self.status.value = f"Failed: {error}"
+            raise
+        finally:
+            self.button.disabled = False
+        return self.result

@@ -1,0 +1,60 @@
+"""Workers that share state: Value, Array, SharedMemory segments and manager proxies.
+
+Each worker runs in a child process and changes memory (or a manager's object)
+that the parent sees too; it returns nothing. Chapter 04 shows each one on the
+page before it uses it.
+"""
+
+from __future__ import annotations
+
+from multiprocessing import shared_memory
+
+
+def add_to_counter(counter, times: int, use_lock: bool, start=None) -> None:
+    """Add 1 to counter.value times times, holding counter.get_lock() for each if use_lock."""
+    if start is not None:
+        start.wait(timeout=10)  # a Barrier: every adder begins at the same moment
+    for _ in range(times):
+        if use_lock:
+            with counter.get_lock():
+                counter.value += 1
+        else:
+            counter.value += 1  # a read, then a write: another process may write in between
+
+
+def fill_squares(array, start: int, stop: int) -> None:
+    """Write i * i into array[i] for start <= i < stop (a shared Array)."""
+    for i in range(start, stop):
+        array[i] = i * i
+
+
+def scale_shared_array(name: str, shape: tuple[int, ...], dtype: str, factor: float) -> None:
+    """Attach to the SharedMemory segment name, view it as a NumPy array and multiply it in place."""
+    import numpy as np
+
+    segment = shared_memory.SharedMemory(name=name)  # attach: no create, no size
+    try:
+        array = np.ndarray(shape, dtype=dtype, buffer=segment.buf)  # a view, not a copy
+        array *= factor
+        del array  # drop the view BEFORE close(): close() would unmap the memory under it
+    finally:
+        segment.close()  # detach this process; the creator unlinks
+
+
+def record_squares(shared_dict, shared_list, numbers: list[int]) -> None:
+    """For each n in numbers, set shared_dict[n] = n * n and append n to shared_list (manager proxies)."""
+    for n in numbers:
+        shared_dict[n] = n * n  # one message to the manager's server, one reply
+        shared_list.append(n)
+
+
+def add_in_manager(totals, key: str, times: int, lock=None, start=None) -> None:
+    """Add 1 to totals[key] (a manager dict proxy) times times, holding lock for each if given."""
+    if start is not None:
+        start.wait(timeout=10)  # a Barrier: every adder begins at the same moment
+    for _ in range(times):
+        if lock is None:
+            totals[key] += 1  # two messages: get the value, then set value + 1
+        else:
+            with lock:
+                totals[key] += 1

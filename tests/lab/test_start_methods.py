@@ -1,0 +1,186 @@
+"""Tests of helpers/lab/start_methods.py: what a child inherits under each start method, what
+starting costs, a parent that exits without joining, and the panel of chapter 02."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import tempfile
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+import helpers.lab.start_methods as lab  # noqa: E402
+from helpers.lab.start_methods import (  # noqa: E402
+    available_methods,
+    expected_view,
+    format_seconds,
+    measure_start_costs,
+    parent_exits,
+    plot_start_costs,
+    report_view,
+    show_views,
+    start_cost,
+    start_method_panel,
+    summarize_start_costs,
+)
+
+POSIX = sys.platform != "win32"
+
+
+def test_available_methods_come_in_the_books_order():
+    methods = available_methods()
+    assert sorted(methods) == sorted(multiprocessing.get_all_start_methods())
+    assert methods == sorted(methods, key=lambda m: ("fork", "spawn", "forkserver").index(m))
+
+
+# ---------------------------------------------------------------- what a child inherits
+
+
+def test_each_start_method_shows_the_child_what_the_chapter_says(capsys):
+    entry = "/added/by/the/test"
+    lab.SETTING = "changed by the test"
+    sys.path.append(entry)
+    views = {}
+    with tempfile.TemporaryFile() as file:
+        info = os.fstat(file.fileno())
+        lab.THREAD_LOCK.acquire()
+        try:
+            for method in available_methods():
+                ctx = multiprocessing.get_context(method)
+                lock, queue = ctx.Lock(), ctx.Queue()
+                with lock:
+                    child = ctx.Process(
+                        target=report_view,
+                        args=(queue, file.fileno(), (info.st_dev, info.st_ino), entry, lock),
+                    )
+                    child.start()
+                    views[method] = queue.get(timeout=30)
+                    child.join(timeout=10)
+                assert child.exitcode == 0
+        finally:
+            lab.THREAD_LOCK.release()
+            lab.SETTING = "as imported"
+            sys.path.remove(entry)
+    for method, view in views.items():
+        assert view.pop("pid") != os.getpid()
+        assert view == expected_view(method, "changed by the test"), method
+    show_views(views)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[4:] == available_methods()
+    assert len(out) == 1 + len(lab.VIEW_ROWS)
+
+
+def test_expected_view_differs_only_for_fork():
+    spawn = expected_view("spawn", "new")
+    assert spawn == {"global": "as imported", "sys_path": True, "file": False, "thread_lock": True, "mp_lock": False}
+    if "fork" in available_methods():
+        assert expected_view("fork", "new") == {**spawn, "global": "new", "file": True, "thread_lock": False}
+    with pytest.raises(ValueError, match="method must be one of"):
+        expected_view("threads", "new")
+
+
+# ---------------------------------------------------------------- what starting costs
+
+
+def test_start_costs_are_measured_summarized_and_plotted():
+    costs = measure_start_costs(["spawn"], repeats=2)
+    assert list(costs) == ["spawn"] and len(costs["spawn"]) == 2
+    assert all(0 < c < 30 for c in costs["spawn"])
+    lines = summarize_start_costs({"spawn": [0.1, 0.3, 0.2], "fork": [0.002]})
+    assert lines[0].split()[:3] == ["spawn:", "median", "200"]
+    assert "fastest 100 ms, slowest 300 ms, 3 runs" in lines[0]
+    ax = plot_start_costs({"spawn": [0.1, 0.3, 0.2], "fork": [0.002, 0.003]})
+    try:
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["spawn", "fork"]
+        assert ax.get_xscale() == "log" and "(log scale)" in ax.get_xlabel() and "Python" in ax.get_title()
+        ax.figure.canvas.draw()
+        labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+        assert "10 ms" in labels and "100 ms" in labels
+    finally:
+        plt.close(ax.figure)
+    with pytest.raises(ValueError, match="non-empty list"):
+        plot_start_costs({"spawn": []})
+    with pytest.raises(ValueError, match="is empty"):
+        summarize_start_costs({"spawn": []})
+
+
+def test_format_seconds():
+    assert [format_seconds(s) for s in (2.5, 0.25, 0.0012, 3e-6)] == ["2.50 s", "250 ms", "1.2 ms", "3 µs"]
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: start_cost("spawn", repeats=0), ValueError, "repeats must be from 1 to 1000"),
+        (lambda: start_cost("spawn", warmup=-1), ValueError, "warmup must be from 0 to 100"),
+        (lambda: start_cost("posix_spawn"), ValueError, "method must be one of"),
+        (lambda: measure_start_costs([]), ValueError, "at least one start method"),
+        (lambda: parent_exits("yes"), TypeError, "daemon must be True or False"),
+        (lambda: parent_exits(True, child_seconds=0), ValueError, "child_seconds must be from"),
+        (lambda: parent_exits(True, method="threads"), ValueError, "method must be one of"),
+        (lambda: start_method_panel(processes=9), ValueError, "processes must be from 1 to 8"),
+        (lambda: start_method_panel(max_processes=0), ValueError, "max_processes must be from 1 to 64"),
+    ],
+)
+def test_bad_arguments_get_a_clear_error(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+# ---------------------------------------------------------------- a parent that exits
+
+
+@pytest.mark.skipif(not POSIX, reason="checks for a PID with os.kill(pid, 0)")
+def test_a_daemon_child_is_terminated_when_its_parent_exits_and_a_normal_one_is_waited_for():
+    normal = parent_exits(False, child_seconds=0.6)
+    daemon = parent_exits(True, child_seconds=0.6)
+    assert normal["child_finished"] is True and normal["child_alive_after"] is False
+    assert normal["parent_waited"] >= 0.3
+    assert daemon["child_finished"] is False and daemon["child_alive_after"] is False
+
+
+def test_the_parent_script_runs_the_nap_worker():
+    assert "from helpers.processes import nap" in lab.PARENT_SCRIPT
+    code = [line for line in lab.PARENT_SCRIPT.splitlines() if not line.strip().startswith("#")]
+    assert 'if __name__ == "__main__":' in code and not any(".join(" in line for line in code)
+
+
+# ---------------------------------------------------------------- the panel
+
+
+def test_panel_runs_and_shows_a_timeline_and_the_start_cost():
+    panel = start_method_panel(processes=1, max_processes=3)
+    output = panel.children[-1]
+    assert output.outputs == ()
+    result = panel.run()
+    assert len(result["spans"]) == 5 and len(result["costs"]) == 3
+    assert result["figure_png"].startswith(b"\x89PNG")
+    kinds = [o["output_type"] for o in output.outputs]
+    assert kinds == ["stream", "display_data"]
+    assert "1 process" in output.outputs[0]["text"] and "start and join one process" in output.outputs[0]["text"]
+    assert "image/png" in output.outputs[1]["data"]
+    assert multiprocessing.active_children() == []
+
+
+def test_the_panel_offers_this_platforms_methods_and_shows_a_failed_run():
+    panel = start_method_panel(processes=2, max_processes=4)
+    dropdown, slider = panel.children[0].children
+    assert list(dropdown.options) == available_methods()
+    assert dropdown.value == multiprocessing.get_start_method()
+    assert (slider.min, slider.max, slider.value) == (1, 4, 2)
+    button, output = panel.children[2], panel.children[3]
+    slider.max = 100
+    slider.value = 100  # over run_workers' limit of 64: the run fails
+    button.click()
+    assert "The run failed: ValueError: processes must be from 1 to 64" in output.outputs[-1]["text"]
+    assert button.disabled is False
+
+
+def test_no_child_is_left_behind():
+    assert multiprocessing.active_children() == []
