@@ -17,10 +17,13 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -e .
 	touch $(STAMP)
 
+# The book is built from stored outputs, so it first refuses a chapter whose outputs the
+# execute script did not make (run and saved in Jupyter, saved without widget state).
 # Widgets and maths render offline: where npm is, `npm ci` installs the JavaScript pinned
 # in package-lock.json and the build serves it from the book (_ext/book_html.py; the
 # tests install it the same way). Without npm the pages load it from public CDNs.
 book: $(STAMP)
+	$(BIN)/python scripts/execute_notebooks.py --check
 	$(BIN)/python _ext/book_html.py
 	$(BIN)/jupyter-book build -W -n --keep-going .
 

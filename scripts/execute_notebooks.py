@@ -3,12 +3,18 @@
     python scripts/execute_notebooks.py                 # every chapter in _toc.yml
     python scripts/execute_notebooks.py chapters/00-*.ipynb
 
+    python scripts/execute_notebooks.py --check         # refuse outputs it did not make
+
 Before running a notebook it rewrites the two things the project derives rather
 than edits by hand: the setup cell (from ``repository`` in ``_config.yml``) and
 the hidden source of solution cells. It then runs every cell with the kernel of
 this environment, in the notebook's folder, with a per-cell timeout, and stores
-the outputs and the widget state. Set ``MP_BOOK_START_METHOD`` to run under
-another start method (see helpers/book.py); commit outputs made with the default.
+the outputs and the widget state, with the paths of this machine replaced by
+placeholders (the ``[path-*]`` rules of tests/nbval_sanitize.cfg), and stamps the
+notebook with a digest of its code and outputs. ``--check`` (run by ``make book``)
+refuses a notebook whose outputs were not made so: run and saved in Jupyter, or
+saved without its widget state. Set ``MP_BOOK_START_METHOD`` to run under another
+start method (see helpers/lab/book.py); commit outputs made with the default.
 """
 
 from __future__ import annotations
@@ -50,20 +56,48 @@ def execute(path: Path) -> float:
     client.execute(env=env)
     elapsed = time.perf_counter() - start
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    notebook_rules.strip_output_paths(nb)
+    nbformat.write(nb, path)
+    nb = nbformat.read(path, as_version=4)  # the digest is of what the file holds
+    notebook_rules.stamp(nb)
     nbformat.write(nb, path)
     return elapsed
+
+
+def shown(path: Path) -> str:
+    """Return ``path`` relative to the book when it lies inside it, as the output should show it."""
+    try:
+        return str(path.resolve().relative_to(notebook_rules.ROOT))
+    except ValueError:
+        return str(path)
+
+
+def check(paths: list[Path]) -> int:
+    """Print each notebook whose outputs the execute script did not make; return the exit status."""
+    refused = 0
+    for path in paths:
+        for problem in notebook_rules.provenance_problems(nbformat.read(path, as_version=4)):
+            refused += 1
+            print(f"{shown(path)}: {problem}", file=sys.stderr)
+    if refused:
+        print(f"Refusing to build: run `{notebook_rules.EXECUTE_COMMAND}` (or `make execute NB=<chapter>`) "
+              "so the stored outputs are made by the execute script.", file=sys.stderr)
+    return 1 if refused else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter in _toc.yml")
+    parser.add_argument("--check", action="store_true", help="execute nothing; refuse outputs the script did not make")
     args = parser.parse_args(argv)
     paths = args.notebooks or notebook_rules.toc_notebooks()
     for path in paths:
         if path.suffix != ".ipynb" or not path.is_file():
             parser.error(f"not a notebook file: {path}")
+    if args.check:
+        return check(paths)
     for path in paths:
-        print(f"executing {path} ...", flush=True)
+        print(f"executing {shown(path)} ...", flush=True)
         print(f"  done in {execute(path):.1f} s", flush=True)
     return 0
 

@@ -5,6 +5,9 @@
 - Code cells between a ``{solution-start}`` and a ``{solution-end}`` cell are
   solutions: their source and outputs are hidden in Jupyter so learners are not
   handed the answer (the HTML book shows them in a closed dropdown).
+- A code cell that draws a figure begins with ``#| alt: <a sentence saying what the
+  figure shows>``; it is copied into the cell's ``mystnb.image.alt`` metadata, which
+  MyST-NB writes as the ``alt`` of the figure's ``<img>`` in the HTML book.
 
 It also holds the checks of a chapter's shape that the tests apply: a class can
 finish it (cell budget, stated time), every worker it imports is shown on the page,
@@ -14,6 +17,8 @@ the learner writes a worker of their own, and test-only cells print nothing.
 from __future__ import annotations
 
 import ast
+import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -81,13 +86,15 @@ def solution_cells(nb) -> list:
 
 
 def apply(nb) -> None:
-    """Rewrite the derived parts of a notebook (setup cell, hidden solutions) in place."""
+    """Rewrite the derived parts of a notebook (setup cell, hidden solutions, figure alt texts) in place."""
     code = [c for c in nb.cells if c.cell_type == "code"]
     if not code or SETUP_TAG not in code[0].metadata.get("tags", []):
         raise ValueError(f"the first code cell must carry the tag {SETUP_TAG!r}")
     code[0].source = setup_source()
     for cell in solution_cells(nb):
         cell.metadata.setdefault("jupyter", {}).update(source_hidden=True, outputs_hidden=True)
+    for cell in code:
+        set_figure_alt(cell)
 
 
 # Calls that hand a function to another process. Cells tagged ``raises-exception``
@@ -285,4 +292,185 @@ def remove_input_problems(nb) -> list[str]:
             problems.append(f"cell {index}: remove-input on a {cell.cell_type} cell")
         elif cell.outputs:
             problems.append(f"cell {index}: a remove-input cell has outputs; test-only cells must print nothing")
+    return problems
+
+
+# ---------------------------------------------------------------------------
+# Provenance: outputs made by the execute script, with no machine paths
+# ---------------------------------------------------------------------------
+
+SANITIZE_FILE = ROOT / "tests" / "nbval_sanitize.cfg"
+STAMP_KEY = "mp_book"
+EXECUTE_COMMAND = "make execute"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def path_patterns() -> list[tuple[re.Pattern, str]]:
+    """Return the ``[path-*]`` rules of the sanitize file: machine paths and their placeholders.
+
+    nbval applies the same rules before it compares outputs, so a stored output
+    (already rewritten) and a fresh one (rewritten by nbval) compare equal.
+    """
+    text = SANITIZE_FILE.read_text()
+    found = re.findall(r"^\[(path-[\w-]+)\]\nregex: (.*)\nreplace: (.*)$", text, flags=re.MULTILINE)
+    return [(re.compile(regex), replace) for _, regex, replace in found]
+
+
+def strip_paths(text: str, patterns=None) -> str:
+    """Return ``text`` with the paths of the machine that ran it replaced by placeholders."""
+    for regex, replace in patterns or path_patterns():
+        text = regex.sub(replace, text)
+    return text
+
+
+def strip_output_paths(nb) -> None:
+    """Rewrite machine paths in every stored output (text, values, tracebacks) in place."""
+    patterns = path_patterns()
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if "text" in output:
+                output["text"] = strip_paths(output["text"], patterns)
+            if "evalue" in output:
+                output["evalue"] = strip_paths(output["evalue"], patterns)
+            if "traceback" in output:
+                output["traceback"] = [strip_paths(line, patterns) for line in output["traceback"]]
+            for mime, value in output.get("data", {}).items():
+                if mime.startswith("text/") and isinstance(value, str):
+                    output["data"][mime] = strip_paths(value, patterns)
+
+
+def outputs_digest(nb) -> str:
+    """Return a digest of every code cell's source, execution count and outputs.
+
+    Markdown cells and metadata are left out: prose may be edited without
+    executing again, but any change to code or to what it printed is seen.
+    """
+    code = [[c.source, c.execution_count, c.outputs] for c in nb.cells if c.cell_type == "code"]
+    return hashlib.sha256(json.dumps(code, sort_keys=True, ensure_ascii=True).encode()).hexdigest()
+
+
+def stamp(nb) -> None:
+    """Record in the notebook's metadata that the execute script made its outputs."""
+    import platform
+
+    nb.metadata[STAMP_KEY] = {
+        "executed_by": "scripts/execute_notebooks.py",
+        "python": platform.python_version(),
+        "outputs_sha256": outputs_digest(nb),
+    }
+
+
+def provenance_problems(nb) -> list[str]:
+    """Return why the notebook's outputs may not be the execute script's ([] when they are).
+
+    Refused: no stamp; code or outputs changed since (run and saved in Jupyter, edited
+    by hand); widget views whose saved state is missing (they would render as nothing).
+    """
+    recorded = nb.metadata.get(STAMP_KEY, {})
+    if not recorded:
+        return ["its outputs carry no stamp of the execute script"]
+    problems = []
+    if recorded.get("outputs_sha256") != outputs_digest(nb):
+        problems.append("its code or outputs changed after the execute script made them (saved from Jupyter?)")
+    views = {
+        o["data"][WIDGET_VIEW]["model_id"]
+        for c in nb.cells if c.cell_type == "code"
+        for o in c.outputs if WIDGET_VIEW in o.get("data", {})
+    }
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    missing = sorted(views - set(state))
+    if missing:
+        problems.append(f"{len(missing)} widget view(s) have no saved widget state, so they would render as nothing")
+    return problems
+
+
+# ---------------------------------------------------------------------------
+# Figures: alt text written by the author next to the code that draws them
+# ---------------------------------------------------------------------------
+
+ALT_OPTION = "alt"
+MYSTNB_KEY = "mystnb"  # MyST-NB's cell-level configuration; its "image" options go to image outputs
+IMAGE_MIMES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
+_OPTION = re.compile(r"#\| ?([a-z][a-z-]*): ?(.*)")
+_CONTINUED = re.compile(r"#\|\s{2,}(\S.*)")  # "#|" and two spaces or more: the value goes on
+_PATH_LIKE = re.compile(r"\w[\\/]\w|\.(?:png|jpe?g|gif|svg)\b", re.IGNORECASE)
+MIN_ALT_WORDS = 5
+
+
+def cell_options(source: str) -> dict[str, str]:
+    """Return the ``#| name: value`` lines at the top of a code cell as ``{name: value}``.
+
+    A long value goes on over the next lines that start with ``#|`` and at least two
+    spaces; they are joined with single spaces.
+
+    >>> cell_options("#| alt: Two bars,\\n#|   one per worker.\\nplot()")
+    {'alt': 'Two bars, one per worker.'}
+    """
+    options: dict[str, str] = {}
+    name = None
+    for line in source.splitlines():
+        line = line.rstrip()
+        continued = _CONTINUED.fullmatch(line)
+        option = _OPTION.fullmatch(line)
+        if continued and name:
+            options[name] = f"{options[name]} {continued.group(1)}".strip()
+        elif option:
+            name = option.group(1)
+            options[name] = option.group(2).strip()
+        else:
+            break
+    return options
+
+
+def set_figure_alt(cell) -> None:
+    """Copy a code cell's ``#| alt:`` text into ``mystnb.image.alt`` (or drop a stale one)."""
+    alt = cell_options(cell.source).get(ALT_OPTION)
+    if alt:
+        cell.metadata.setdefault(MYSTNB_KEY, {}).setdefault("image", {})[ALT_OPTION] = alt
+        return
+    mystnb = cell.metadata.get(MYSTNB_KEY, {})
+    image = mystnb.get("image", {})
+    if ALT_OPTION in image:
+        del image[ALT_OPTION]
+        if not image:
+            del mystnb["image"]
+        if not mystnb:
+            del cell.metadata[MYSTNB_KEY]
+
+
+def has_image_output(cell) -> bool:
+    return cell.cell_type == "code" and any(
+        mime in output.get("data", {}) for output in cell.get("outputs", []) for mime in IMAGE_MIMES
+    )
+
+
+def alt_text_problem(alt: str | None) -> str | None:
+    """Return why ``alt`` is not a sentence saying what a figure shows, or None when it is one."""
+    if not alt:
+        return "no alt text: begin the cell with `#| alt: <a sentence saying what the figure shows>`"
+    if _PATH_LIKE.search(alt):
+        return f"the alt text looks like a file path, not a description: {alt!r}"
+    if not alt[0].isupper() or not alt.endswith("."):
+        return f"the alt text must be a sentence (a capital letter first, a full stop last): {alt!r}"
+    if len(alt.split()) < MIN_ALT_WORDS:
+        return f"the alt text is too short to say what the figure shows (under {MIN_ALT_WORDS} words): {alt!r}"
+    return None
+
+
+def figure_alt_problems(nb) -> list[str]:
+    """Return one message per code cell with an image output whose alt text is missing, not a
+    sentence, or not yet copied into the metadata MyST-NB reads ([] when all are fine)."""
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        if not has_image_output(cell):
+            continue
+        written = cell_options(cell.source).get(ALT_OPTION)
+        problem = alt_text_problem(written)
+        if problem:
+            problems.append(f"cell {index}: {problem}")
+        elif cell.metadata.get(MYSTNB_KEY, {}).get("image", {}).get(ALT_OPTION) != written:
+            problems.append(
+                f"cell {index}: metadata mystnb.image.alt differs from the cell's `#| alt:` line; run the execute script"
+            )
     return problems

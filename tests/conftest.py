@@ -110,7 +110,7 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.write_line(f"book build (jupyter-book build --all, stored outputs): {config.stash[BUILD_SECONDS]:.1f} s")
     reasons = set()
     for report in terminalreporter.stats.get("skipped", []):
-        if "test_browser.py" in report.nodeid and isinstance(report.longrepr, tuple):
+        if any(name in report.nodeid for name in ("test_browser.py", "test_jupyterlab.py")) and isinstance(report.longrepr, tuple):
             reasons.add(report.longrepr[2].removeprefix("Skipped: "))
     if reasons:
         terminalreporter.write_sep("=", "browser tests skipped", yellow=True, bold=True)

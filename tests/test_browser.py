@@ -6,8 +6,9 @@ error, no failed request and no request to any other host; every image on it mus
 loaded; every widget output must be rendered (not left as text, nor as nothing), and
 every formula typeset; its sidebar must list every chapter and its launch links must
 open its own notebook. The
-search page must find a word from each chapter. A full-page screenshot of every page is
-written to _build/screenshots/ for review.
+search page must find a word from each chapter. Every figure carries its alt sentence, and
+axe-core finds no critical or serious accessibility violation in the book's own content.
+A full-page screenshot of every page is written to _build/screenshots/ for review.
 
 The build must be clean too (see conftest.book_build): zero warnings, every relative link
 of the built pages reaches a file (and the anchor in it), and it takes under a minute.
@@ -489,3 +490,109 @@ def test_search_finds_a_word_from_each_chapter(browser_context, book_url, page):
 def test_screenshot_of_every_page(visit, page):
     shot = visit(page).screenshot
     assert shot.exists() and shot.stat().st_size > 10_000, f"no screenshot of {page} at {shot}"
+
+
+# ------------------------------------------------------------- accessibility (axe-core)
+
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # pinned in package.json, installed by npm ci
+AXE_FAILING_IMPACTS = ("critical", "serious")
+# Violations of the theme's own buttons (pydata-sphinx-theme 0.17, sphinx-book-theme 1.3), on
+# every page whatever the book holds. Each is matched by rule id AND the exact selector axe
+# reports, so nothing in the book's own content is ever excused.
+AXE_THEME_ALLOWED = {
+    ("label-content-name-mismatch", '.navbar-item > .search-button-field.search-button__button[aria-label="Search"]'):
+        "the theme's search button: aria-label 'Search', while its visible text also shows the shortcut Ctrl+K",
+    ("label-content-name-mismatch",
+     '.sidebar-primary-item:nth-child(2) > .search-button-field.search-button__button[aria-label="Search"]'):
+        "the same search button, in the theme's sidebar",
+    ("label-content-name-mismatch", ".theme-switch-button"):
+        "the theme's colour-mode switch: aria-label 'Color mode', while its icons are titled Light, Dark, System Settings",
+}
+
+
+def axe_failures(violations: list[dict]) -> list[str]:
+    """The critical and serious violations that the theme allow-list does not excuse, one line per element."""
+    found = []
+    for violation in violations:
+        if violation["impact"] not in AXE_FAILING_IMPACTS:
+            continue
+        for node in violation["nodes"]:
+            selector = " ".join(str(part) for part in node["target"])
+            if (violation["id"], selector) not in AXE_THEME_ALLOWED:
+                why = (node.get("failureSummary") or "").strip().splitlines()
+                found.append(
+                    f"{violation['impact']} {violation['id']} ({violation['help']}): {selector}\n"
+                    f"    {node['html'][:160]}\n    {why[-1].strip() if why else ''}"
+                )
+    return found
+
+
+def test_the_axe_allow_list_excuses_only_the_theme():
+    theme = {"id": "label-content-name-mismatch", "impact": "serious", "help": "h",
+             "nodes": [{"target": [".theme-switch-button"], "html": "<button>"}]}
+    book = {"id": "label-content-name-mismatch", "impact": "serious", "help": "h",
+            "nodes": [{"target": [".widget-button"], "html": "<button>"}]}
+    other_rule = dict(theme, id="color-contrast")
+    minor = dict(book, impact="moderate")
+    assert axe_failures([theme, minor]) == []
+    assert len(axe_failures([book, other_rule])) == 2
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_axe_finds_no_serious_violation_in_the_books_content(browser_context, book_url, built_book, page):
+    """axe-core, injected into the built page once its widgets, maths and images are rendered,
+    reports no critical or serious violation beyond the theme's own (AXE_THEME_ALLOWED)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    if not AXE_JS.exists():
+        if shutil.which("npm") is None:
+            pytest.skip("axe-core comes from npm (package.json) and npm is not installed: install Node.js/npm")
+        pytest.fail(f"{AXE_JS.relative_to(ROOT)} is missing although npm is installed: run `npm ci`")
+    require_offline_js(page, built_book / f"{page}.html")
+    tab = browser_context.new_page()
+    try:
+        tab.goto(book_url + f"{page}.html", wait_until="load")
+        try:
+            tab.wait_for_function(JS_ALL_VIEWS_RENDERED, timeout=WIDGET_RENDER_TIMEOUT_MS)
+            if tab.locator("span.math, div.math").count():
+                tab.wait_for_function(JS_MATHS_TYPESET, timeout=WIDGET_RENDER_TIMEOUT_MS)
+            tab.evaluate(JS_IMAGES_SETTLED)
+            tab.wait_for_load_state("networkidle", timeout=NETWORK_IDLE_TIMEOUT_MS)
+        except PlaywrightTimeout:
+            pass  # the other browser tests say what did not render; check what is there
+        tab.add_script_tag(path=str(AXE_JS))
+        results = tab.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    finally:
+        tab.close()
+    failures = axe_failures(results["violations"])
+    assert not failures, f"{page}: axe-core found {len(failures)} critical or serious problems:\n" + "\n".join(failures)
+
+
+class _ImageParser(html.parser.HTMLParser):
+    """The alt text of each figure that MyST-NB wrote from a cell's image output (src in _images/)."""
+
+    def __init__(self):
+        super().__init__()
+        self.alts: list[str | None] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img" and "/_images/" in f"/{attrs.get('src') or ''}":
+            self.alts.append(attrs.get("alt"))
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES)
+def test_every_figure_on_the_page_has_its_alt_sentence(book_build, page):
+    """The <img> of each figure carries its cell's `#| alt:` sentence, not MyST-NB's default (its file path)."""
+    nb = nbformat.read(ROOT / f"{page}.ipynb", as_version=4)
+    expected = [
+        notebook_rules.cell_options(cell.source).get("alt")
+        for cell in nb.cells
+        if notebook_rules.has_image_output(cell) and not REMOVE_OUTPUT_TAGS & set(cell.metadata.get("tags", []))
+        for output in cell.outputs if any(m in output.get("data", {}) for m in notebook_rules.IMAGE_MIMES)
+    ]
+    parser = _ImageParser()
+    parser.feed((book_build.html / f"{page}.html").read_text(encoding="utf-8"))
+    problems = [f"{alt!r}: {notebook_rules.alt_text_problem(alt)}" for alt in parser.alts if notebook_rules.alt_text_problem(alt)]
+    assert not problems, f"{page}: figures whose alt text is not a sentence:\n" + "\n".join(problems)
+    assert parser.alts == expected, f"{page}: the figures' alt texts differ from their cells' `#| alt:` lines"

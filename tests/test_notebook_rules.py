@@ -120,3 +120,116 @@ def test_remove_input_cells_must_be_silent_code():
     ])
     problems = notebook_rules.remove_input_problems(nb)
     assert len(problems) == 1 and problems[0].startswith("cell 1")
+
+
+def test_machine_paths_become_placeholders():
+    text = (
+        '  File "/opt/py/lib/python3.14/concurrent/futures/process.py", line 9\n'
+        "\x1b[32m/home/ada/book/helpers/pools.py:69\x1b[39m "
+        "~/.venv/lib/python3.13t/site-packages/numpy/x.py /dev/shm/psm_1 helpers/lab/show.py"
+    )
+    assert notebook_rules.strip_paths(text) == (
+        '  File "<stdlib>/concurrent/futures/process.py", line 9\n'
+        "\x1b[32m<book>/helpers/pools.py:69\x1b[39m "
+        "<site-packages>/numpy/x.py /dev/shm/psm_1 helpers/lab/show.py"
+    )
+
+
+def stamped(*cells):
+    nb = new_notebook(cells=list(cells))
+    for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+        cell.execution_count = i + 1
+    notebook_rules.stamp(nb)
+    return nb
+
+
+def test_a_stamped_notebook_passes_and_prose_may_change():
+    nb = stamped(new_markdown_cell("# Title"), with_outputs("print(1)", "1\n"))
+    assert notebook_rules.provenance_problems(nb) == []
+    nb.cells[0].source = "# A better title"
+    assert notebook_rules.provenance_problems(nb) == []
+
+
+def test_outputs_changed_or_never_stamped_are_refused():
+    nb = stamped(with_outputs("print(1)", "1\n"))
+    nb.cells[0].outputs[0]["text"] = "2\n"
+    assert "changed after the execute script" in notebook_rules.provenance_problems(nb)[0]
+    del nb.metadata[notebook_rules.STAMP_KEY]
+    assert "no stamp" in notebook_rules.provenance_problems(nb)[0]
+
+
+def test_widget_views_without_saved_state_are_refused():
+    cell = new_code_cell("panel")
+    cell.outputs = [{"output_type": "display_data", "metadata": {},
+                     "data": {notebook_rules.WIDGET_VIEW: {"model_id": "abc", "version_major": 2, "version_minor": 0}}}]
+    nb = stamped(cell)
+    assert "no saved widget state" in notebook_rules.provenance_problems(nb)[0]
+    nb.metadata["widgets"] = {notebook_rules.WIDGET_STATE: {"state": {"abc": {}}, "version_major": 2, "version_minor": 0}}
+    assert notebook_rules.provenance_problems(nb) == []
+
+
+def test_make_book_refuses_a_notebook_saved_by_hand(tmp_path):
+    import subprocess
+    import sys
+
+    import nbformat
+
+    nb = nbformat.from_dict(stamped(with_outputs("print(1)", "1\n")))
+    good, bad = tmp_path / "good.ipynb", tmp_path / "bad.ipynb"
+    nbformat.write(nb, good)
+    nb.cells[0].outputs[0]["text"] = "edited by hand\n"
+    nbformat.write(nb, bad)
+    script = notebook_rules.ROOT / "scripts" / "execute_notebooks.py"
+    ok = subprocess.run([sys.executable, str(script), "--check", str(good)], capture_output=True, text=True, timeout=120)
+    refused = subprocess.run([sys.executable, str(script), "--check", str(bad)], capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert refused.returncode == 1 and "run `make execute`" in refused.stderr and "bad.ipynb" in refused.stderr
+
+
+# ---------------------------------------------------------------- figure alt texts
+
+
+def figure_cell(source: str):
+    cell = new_code_cell(source)
+    cell.outputs = [{"output_type": "display_data", "metadata": {},
+                     "data": {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure size 600x350 with 1 Axes>"}}]
+    return cell
+
+
+ALT = "Two timelines of the same workers, one bar per step."
+
+
+def test_the_alt_line_is_copied_into_the_metadata_myst_nb_reads():
+    setup = new_code_cell("", metadata={"tags": ["setup"]})
+    figure = figure_cell("#| alt: Two timelines of the same workers,\n#|   one bar per step.\nplot_runs(runs)")
+    nb = new_notebook(cells=[setup, figure])
+    assert notebook_rules.figure_alt_problems(nb) == [
+        "cell 1: metadata mystnb.image.alt differs from the cell's `#| alt:` line; run the execute script"
+    ]
+    notebook_rules.apply(nb)
+    assert figure.metadata["mystnb"] == {"image": {"alt": ALT}}
+    assert notebook_rules.figure_alt_problems(nb) == []
+    figure.source = "plot_runs(runs)"  # the line is gone: so is the stale alt text, and the cell is reported
+    notebook_rules.apply(nb)
+    assert "mystnb" not in figure.metadata
+    assert "no alt text" in notebook_rules.figure_alt_problems(nb)[0]
+
+
+def test_only_the_leading_option_lines_count():
+    assert notebook_rules.cell_options(f"#| alt: {ALT}\n#| other: x\nplot()") == {"alt": ALT, "other": "x"}
+    assert notebook_rules.cell_options(f"plot()\n#| alt: {ALT}") == {}
+    assert notebook_rules.cell_options(f"# a comment\n#| alt: {ALT}") == {}
+
+
+def test_alt_texts_that_are_not_sentences_are_reported():
+    problem = notebook_rules.alt_text_problem
+    assert problem(ALT) is None
+    assert "no alt text" in problem(None) and "no alt text" in problem("")
+    assert "file path" in problem("../_images/0a1b2c.png")
+    assert "file path" in problem("Figure saved to _build/bench/speedup.png.")
+    assert "a capital letter first" in problem("two timelines of the same workers.")
+    assert "a full stop last" in problem("Two timelines of the same workers")
+    assert "too short" in problem("A timeline.")
+    nb = new_notebook(cells=[figure_cell("#| alt: speedup\nplot()"), new_code_cell("#| alt: no figure here\nx = 1")])
+    problems = notebook_rules.figure_alt_problems(nb)
+    assert len(problems) == 1 and problems[0].startswith("cell 0:")  # a cell without an image needs no alt

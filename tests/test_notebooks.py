@@ -3,7 +3,10 @@ the setup cell and the rule that workers live in helpers/. nbval compares the ou
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import sys
 
 import nbformat
 import pytest
@@ -113,3 +116,38 @@ def test_the_learner_writes_a_worker_and_a_check_runs_it(path):
 def test_test_only_cells_are_hidden_and_silent(path):
     problems = notebook_rules.remove_input_problems(read(path))
     assert not problems, f"{path.name}: " + "; ".join(problems)
+
+
+def machine_paths() -> list[str]:
+    """The paths of this machine that must never appear in a stored output."""
+    home = os.path.expanduser("~")
+    paths = {str(ROOT), sys.prefix, sys.base_prefix, *([home + os.sep] if home not in ("", os.sep) else [])}
+    return sorted(p for p in paths if p and p != os.sep)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_no_machine_path_in_stored_outputs(path):
+    """Tracebacks and messages show <book>/, <stdlib>/ and <site-packages>/ instead (see tests/nbval_sanitize.cfg)."""
+    nb = read(path)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        text = json.dumps(cell.outputs)
+        for machine_path in machine_paths():
+            assert json.dumps(machine_path)[1:-1] not in text, f"{path.name}, cell {index}: a stored output shows {machine_path}"
+        assert not re.search(r"/lib/python3\.\d+", text), f"{path.name}, cell {index}: a stored output shows an interpreter path"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_outputs_were_made_by_the_execute_script(path):
+    problems = notebook_rules.provenance_problems(read(path))
+    assert not problems, f"{path.name}: " + "; ".join(problems) + ": run `make execute`"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_every_figure_has_alt_text_that_is_a_sentence(path):
+    """Each code cell with an image output begins with `#| alt: ...`: a sentence saying what the
+    figure shows (a capital letter first, a full stop last, at least 5 words, not a file path),
+    copied into the metadata MyST-NB writes as the figure's alt text."""
+    problems = notebook_rules.figure_alt_problems(read(path))
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)

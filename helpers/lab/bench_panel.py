@@ -2,20 +2,35 @@
 
 It sits on top of the benchmark (:mod:`helpers.lab.bench`) and the plots
 (:mod:`helpers.lab.speedup_plots`), which know nothing of it. ipywidgets and
-matplotlib are imported when a panel is made, never at import time.
+matplotlib are imported when a panel is made, never at import time. Its controls
+are labelled for screen readers, its button meets WCAG AA contrast and its figure
+carries an alt text (see :mod:`helpers.lab.panels`).
 """
 
 from __future__ import annotations
 
 from helpers.lab.args import check_int
 from helpers.lab.bench import MAX_WORKERS_LIMIT, WORKLOADS, BenchResult, default_max_workers, get_workload, run_bench
+from helpers.lab.panels import FigureWithAlt, figure_png, number_box, run_button
 from helpers.lab.speedup_plots import plot_speedup
 
-PANEL_SIZES = {  # (min, max, step) of the size slider per workload
+PANEL_SIZES = {  # (min, max, step) of the task-size box per workload
     "cpu": (1_000, 100_000, 1_000),
     "numpy": (10, 500, 10),
     "io": (10, 500, 10),
 }
+
+
+def speedup_alt(result: BenchResult) -> str:
+    """Return a sentence saying what :func:`plot_speedup` draws for ``result``, and what it measured."""
+    kinds = result.kinds()[1:]  # the parallel kinds measured
+    top = max(max(result.workers(kind), default=1) for kind in result.kinds())
+    reached = [f"{kind} reached {result.speedup(kind, top):.2f}x" for kind in kinds if top in result.workers(kind)]
+    return (
+        f"Speedup over serial against the number of workers, 1 to {top}, for {' and '.join(kinds)} on the "
+        f"workload {result.label}, with a dashed line where speedup equals workers: "
+        f"with {top} worker{'s' if top > 1 else ''}, {' and '.join(reached)}."
+    )
 
 
 class BenchPanel:
@@ -42,11 +57,10 @@ class BenchPanel:
         wide = {"description_width": "initial"}  # show each description in full
         self.workload = w.Dropdown(options=[(spec.label, name) for name, spec in WORKLOADS.items()],
                                    value=workload, description="workload", style=wide)
-        self.size = w.IntSlider(description="task size", continuous_update=False, style=wide)
+        self.size = number_box("task size", 0, 0, 100)  # its range is the workload's: _set_size_range
         self.unit = w.Label()
-        self.max_workers = w.IntSlider(value=min(top, max_workers or default_max_workers()), min=1, max=top,
-                                       description="max workers", continuous_update=False, style=wide)
-        self.button = w.Button(description="Run and redraw", icon="play", button_style="primary")
+        self.max_workers = number_box("max workers", min(top, max_workers or default_max_workers()), 1, top)
+        self.button = run_button("Run and redraw")
         self.progress = w.IntProgress(value=0, min=0, max=1, description="progress")
         self.status = w.Label(value="Press the button to measure.")
         self.output = w.Output()
@@ -66,7 +80,7 @@ class BenchPanel:
         value = spec.default_size if size is None else size
         high = max(high, value)
         value = min(max(value, low), high)
-        # Widen the range first, then set the value, then narrow: a slider refuses min > max.
+        # Widen the range first, then set the value, then narrow: the box refuses min > max.
         self.size.max, self.size.min = max(self.size.max, high), min(self.size.min, low)
         self.size.value = value
         self.size.min, self.size.max, self.size.step = low, high, step
@@ -84,7 +98,6 @@ class BenchPanel:
     def run(self) -> BenchResult:
         """Measure with the panel's settings, redraw the speedup figure and return the result."""
         import matplotlib.pyplot as plt
-        from IPython.display import display
 
         self.button.disabled = True
         self.progress.value = 0
@@ -93,11 +106,10 @@ class BenchPanel:
                 self.workload.value, size=self.size.value, tasks=self.tasks, max_workers=self.max_workers.value,
                 repeats=self.repeats, progress=False, on_step=self._step,
             )
-            with self.output:
-                self.output.clear_output(wait=True)
-                ax = plot_speedup(self.result)
-                display(ax.figure)
-                plt.close(ax.figure)
+            fig = plot_speedup(self.result).figure
+            self.output.outputs = ()
+            self.output.append_display_data(FigureWithAlt(figure_png(fig), speedup_alt(self.result)))
+            plt.close(fig)
             self.status.value = "Done."
         except Exception as error:  # show it in the panel, then let it propagate
             self.status.value = f"Failed: {error}"

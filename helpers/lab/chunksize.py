@@ -224,7 +224,7 @@ def check_default_chunksize(answer: object) -> bool:
         return feedback(False, "", f"Answer with an int, the number of tasks per chunk; you gave {answer!r}.")
     return feedback(
         answer == right,
-        f"Right: 1,000 tasks / (4 chunks x 3 workers) = 83.3, rounded up to {right}: 12 chunks in all.",
+        "Right: that is the chunk size Pool.map picks for these numbers.",
         f"Not {answer}: divide the tasks by four chunks per worker, and round up.",
     )
 

@@ -22,7 +22,7 @@ def check_amdahl_prediction(on_8_workers: object, limit: object) -> bool:
     ok_8 = math.isclose(on_8_workers, right_8, rel_tol=0.02)
     ok_limit = math.isclose(limit, right_limit, rel_tol=0.02)
     if ok_8 and ok_limit:
-        return feedback(True, "Right: 8 workers give under 6x, and no number of workers beats 20x.", "")
+        return feedback(True, "Right: both numbers follow from Amdahl's law with f = 0.05.", "")
     wrong = "on_8_workers" if not ok_8 else "limit"
     hint = {
         "on_8_workers": "put f = 0.05 and n = 8 into 1 / (f + (1 - f) / n).",
@@ -83,7 +83,7 @@ def check_crossover(answer: object, sweep: SizeSweep) -> bool:
         return feedback(False, "", f"Answer with one of the sizes measured, {sweep.sizes}; you gave {answer!r}.")
     return feedback(
         answer == right,
-        f"Right: from size {right:,} on, processes beat serial even counting their start-up.",
+        "Right: that is the smallest size from which processes beat serial, start-up included.",
         "Not that one: find the smallest size where the speedup including start-up is above 1 "
         "and stays above 1 at every larger size.",
     )

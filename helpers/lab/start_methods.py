@@ -8,7 +8,7 @@
 - :func:`parent_exits` runs a whole program whose main process ends without joining
   its child, to watch what ``daemon`` changes.
 - :func:`start_method_panel`: pick a method and a number of processes, see the
-  timeline and the start cost.
+  timeline (with its alt text) and the start cost.
 
 The probe runs in a child, so this module stays quick to import: matplotlib is
 imported inside the function that draws.
@@ -17,7 +17,6 @@ imported inside the function that draws.
 from __future__ import annotations
 
 import contextlib
-import io
 import multiprocessing
 import os
 import signal
@@ -31,6 +30,7 @@ from pathlib import Path
 
 from helpers.lab.args import check_choice, check_int, check_seconds
 from helpers.lab.machine import machine_label
+from helpers.lab.panels import FigureWithAlt, figure_png, number_box, run_button
 from helpers.lab.processes import MAX_PROCESSES, plot_runs, run_workers, stop_all
 from helpers.lab.scripts import pid_alive, run_script
 from helpers.lab.timeline import max_concurrency, wall_time
@@ -295,11 +295,11 @@ def parent_exits(daemon: bool, *, child_seconds: float = 1.0, method: str | None
 
 def panel_run(method: str, processes: int, *, busy: bool = False, steps: int = 5,
               step_seconds: float = 0.2, repeats: int = 3) -> dict[str, object]:
-    """Run what the panel runs and return ``{"spans", "costs", "figure_png", "summary"}``.
+    """Run what the panel runs and return ``{"spans", "costs", "figure_png", "alt", "summary"}``.
 
     :func:`~helpers.lab.processes.run_workers` with ``method`` and ``processes``, then
     :func:`start_cost` (``repeats`` runs) for the same method; the figure is the
-    timeline, as PNG bytes.
+    timeline, as PNG bytes, and ``alt`` a sentence saying what it shows.
     """
     from matplotlib.figure import Figure
 
@@ -309,29 +309,32 @@ def panel_run(method: str, processes: int, *, busy: bool = False, steps: int = 5
     plural = "es" if processes > 1 else ""
     fig = Figure(figsize=(6, 1.6 + 0.4 * processes), dpi=100)
     plot_runs({f"{processes} process{plural} {work}": spans}, title=f"Timeline ({machine_label(method)})", fig=fig)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=fig.dpi, bbox_inches="tight")
-    summary = (
-        f"{method}, {processes} process{plural}, {steps} steps of {format_seconds(step_seconds)} {work}: "
-        f"wall time {format_seconds(wall_time(spans))}, at most {max_concurrency(spans)} at once\n"
-        f"start and join one process with {method}: median "
-        f"{format_seconds(statistics.median(costs))} over {len(costs)} runs"
+    alt = (
+        f"Timeline of {processes} process{plural} started with {method}, one row per process and one bar "
+        f"per step of {format_seconds(step_seconds)} {work}: the run took {format_seconds(wall_time(spans))}, "
+        f"with at most {max_concurrency(spans)} process{'es' if max_concurrency(spans) > 1 else ''} at once."
     )
-    return {"spans": spans, "costs": costs, "figure_png": buffer.getvalue(), "summary": summary}
+    summary = (  # short lines: a long one would scroll sideways in the panel
+        f"{method}, {processes} process{plural}, {steps} steps of {format_seconds(step_seconds)} {work}\n"
+        f"wall time {format_seconds(wall_time(spans))}, at most {max_concurrency(spans)} at once\n"
+        f"start and join one process: median {format_seconds(statistics.median(costs))} over {len(costs)} runs"
+    )
+    return {"spans": spans, "costs": costs, "figure_png": figure_png(fig), "alt": alt, "summary": summary}
 
 
 def start_method_panel(*, processes: int = 2, max_processes: int = 8, run: bool = False):
     """Return an ipywidgets panel: pick a start method and a number of processes, run, look.
 
     Controls: a start-method dropdown (this platform's methods, the current default
-    selected), a process-count slider (1 to ``max_processes``), sleeping or
-    computing steps, and a Run button. Each run shows the timeline of the workers
-    and the start cost of the method in the panel's output area (:func:`panel_run`).
+    selected), a number of processes (1 to ``max_processes``), sleeping or
+    computing steps, and a Run button. Each run shows the start cost of the method
+    and the timeline of the workers, with its alt text, in the panel's output area
+    (:func:`panel_run`). The controls are labelled for screen readers and the button
+    meets WCAG AA contrast (see :mod:`helpers.lab.panels`).
     With ``run=True`` it runs once before it is returned. The panel's ``run()``
     attribute runs it from code.
     """
     import ipywidgets as widgets
-    from IPython.display import Image
 
     check_int("max_processes", max_processes, 1, MAX_PROCESSES)
     check_int("processes", processes, 1, max_processes)
@@ -340,9 +343,9 @@ def start_method_panel(*, processes: int = 2, max_processes: int = 8, run: bool 
     wide = {"description_width": "initial"}
     method = widgets.Dropdown(options=methods, value=current if current in methods else methods[0],
                               description="Start method", style=wide)
-    count = widgets.IntSlider(value=processes, min=1, max=max_processes, description="Processes", style=wide)
-    work = widgets.ToggleButtons(options=["sleep", "compute"], value="sleep", description="Each step", style=wide)
-    button = widgets.Button(description="Run", button_style="primary", icon="play")
+    count = number_box("Processes", processes, 1, max_processes)
+    work = widgets.Dropdown(options=["sleep", "compute"], value="sleep", description="Each step", style=wide)
+    button = run_button("Run")
     output = widgets.Output(layout={"min_height": "60px"})
     panel = widgets.VBox([widgets.HBox([method, count]), work, button, output])
 
@@ -361,7 +364,7 @@ def start_method_panel(*, processes: int = 2, max_processes: int = 8, run: bool 
             button.disabled = False
         output.outputs = ()
         output.append_stdout(result["summary"] + "\n")
-        output.append_display_data(Image(data=result["figure_png"], format="png"))
+        output.append_display_data(FigureWithAlt(result["figure_png"], result["alt"]))
         return result
 
     def clicked(_button) -> None:

@@ -9,7 +9,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers.lab.bench_panel import BenchPanel  # noqa: E402
+from helpers.lab.bench_panel import BenchPanel, speedup_alt  # noqa: E402
+from helpers.lab.bench_results import fake_result  # noqa: E402
+from helpers.lab.panels import accessibility_problems, button_colors, contrast_ratio  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +23,7 @@ def close_figures():
 def test_panel_runs_and_redraws():
     panel = BenchPanel(workload="io", size=10, max_workers=2, tasks=2, repeats=1)
     assert panel.size.value == 10 and panel.max_workers.value == 2
-    panel.workload.value = "cpu"  # switching workload resets the size slider to that workload's range
+    panel.workload.value = "cpu"  # switching workload resets the size box to that workload's range
     assert (panel.size.min, panel.size.value) == (1_000, 60_000)
     panel.workload.value = "io"
     panel.size.value = 10
@@ -29,6 +31,9 @@ def test_panel_runs_and_redraws():
     assert panel.result is result and result.workload == "io" and result.workers("processes") == [1, 2]
     assert panel.progress.value == panel.progress.max == 5
     assert panel.status.value.startswith("Done") and not panel.button.disabled
+    (figure,) = [o["data"] for o in panel.output.outputs]  # one <img> whose alt text says what it shows
+    assert figure["text/plain"] == speedup_alt(result) and f'alt="{speedup_alt(result)}"' in figure["text/html"]
+    assert figure["text/html"].startswith('<img src="data:image/png;base64,')
     with pytest.raises(ValueError, match="workload must be one of"):
         BenchPanel(workload="gpu")
     with pytest.raises(ValueError, match="size must be from 1 to"):
@@ -37,3 +42,19 @@ def test_panel_runs_and_redraws():
         BenchPanel(repeats=0)
     with pytest.raises(TypeError, match="max_workers must be an int"):
         BenchPanel(max_workers=2.5)
+
+
+def test_the_panel_is_labelled_for_screen_readers_and_its_button_is_readable():
+    panel = BenchPanel(workload="io", size=10, max_workers=2)
+    assert accessibility_problems(panel.widget) == []
+    assert contrast_ratio(*button_colors(panel.button)) >= 4.5  # WCAG AA for text; button_style="primary" gives 3.12
+    assert (panel.max_workers.description, panel.size.description) == ("max workers", "task size")
+
+
+def test_the_alt_text_says_what_the_speedup_figure_shows_and_what_was_measured():
+    alt = speedup_alt(fake_result(size=1_000, serial=2.0, parallel=0.8, workers=3))
+    assert alt == (
+        "Speedup over serial against the number of workers, 1 to 3, for processes on the workload "
+        "count primes (pure Python), with a dashed line where speedup equals workers: "
+        "with 3 workers, processes reached 2.50x."
+    )

@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
 import helpers.lab.start_methods as lab  # noqa: E402
+from helpers.lab.panels import accessibility_problems, button_colors, contrast_ratio  # noqa: E402
 from helpers.lab.start_methods import (  # noqa: E402
     available_methods,
     expected_view,
@@ -163,23 +164,37 @@ def test_panel_runs_and_shows_a_timeline_and_the_start_cost():
     assert result["figure_png"].startswith(b"\x89PNG")
     kinds = [o["output_type"] for o in output.outputs]
     assert kinds == ["stream", "display_data"]
-    assert "1 process" in output.outputs[0]["text"] and "start and join one process" in output.outputs[0]["text"]
-    assert "image/png" in output.outputs[1]["data"]
+    summary = output.outputs[0]["text"]
+    assert "1 process" in summary and "start and join one process" in summary
+    assert max(len(line) for line in summary.splitlines()) <= 60  # a longer line scrolls sideways in the page
+    # The timeline is an <img> with an alt text that says what it shows, not a bare image/png.
+    figure = output.outputs[1]["data"]
+    assert set(figure) == {"text/html", "text/plain"}
+    assert result["alt"].startswith("Timeline of 1 process started with ") and result["alt"].endswith(" at once.")
+    assert figure["text/plain"] == result["alt"] and f'alt="{result["alt"]}"' in figure["text/html"]
+    assert figure["text/html"].startswith('<img src="data:image/png;base64,')
     assert multiprocessing.active_children() == []
 
 
 def test_the_panel_offers_this_platforms_methods_and_shows_a_failed_run():
     panel = start_method_panel(processes=2, max_processes=4)
-    dropdown, slider = panel.children[0].children
+    dropdown, count = panel.children[0].children
     assert list(dropdown.options) == available_methods()
     assert dropdown.value == multiprocessing.get_start_method()
-    assert (slider.min, slider.max, slider.value) == (1, 4, 2)
+    assert (count.min, count.max, count.value) == (1, 4, 2)
     button, output = panel.children[2], panel.children[3]
-    slider.max = 100
-    slider.value = 100  # over run_workers' limit of 64: the run fails
+    count.max = 100
+    count.value = 100  # over run_workers' limit of 64: the run fails
     button.click()
     assert "The run failed: ValueError: processes must be from 1 to 64" in output.outputs[-1]["text"]
     assert button.disabled is False
+
+
+def test_the_panel_is_labelled_for_screen_readers_and_its_button_is_readable():
+    panel = start_method_panel()
+    assert accessibility_problems(panel) == []
+    button = panel.children[2]
+    assert contrast_ratio(*button_colors(button)) >= 4.5  # WCAG AA for text; button_style="primary" gives 3.12
 
 
 def test_no_child_is_left_behind():
