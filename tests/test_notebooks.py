@@ -151,3 +151,16 @@ def test_every_figure_has_alt_text_that_is_a_sentence(path):
     copied into the metadata MyST-NB writes as the figure's alt text."""
     problems = notebook_rules.figure_alt_problems(read(path))
     assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_progress_bars_are_stored_finished(path):
+    """A reader who opens a chapter sees each progress bar at its end, not at 0 of N."""
+    state = read(path).metadata.get("widgets", {}).get(notebook_rules.WIDGET_STATE, {}).get("state", {})
+    unfinished = [
+        f"{model_id}: {model['state'].get('value')} of {model['state'].get('max')}"
+        for model_id, model in state.items()
+        if model["model_name"] in ("FloatProgressModel", "IntProgressModel")
+        and model["state"].get("value") != model["state"].get("max")
+    ]
+    assert not unfinished, f"{path.name}: progress bars stored unfinished: {unfinished}"
