@@ -57,8 +57,7 @@ def execute(path: Path) -> float:
     elapsed = time.perf_counter() - start
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     notebook_rules.strip_output_paths(nb)
-    nbformat.write(nb, path)
-    nb = nbformat.read(path, as_version=4)  # the digest is of what the file holds
+    nb = nbformat.reads(nbformat.writes(nb), as_version=4)  # the digest is of what the file will hold
     notebook_rules.stamp(nb)
     nbformat.write(nb, path)
     return elapsed

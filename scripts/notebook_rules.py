@@ -71,18 +71,21 @@ def setup_source() -> str:
     return SETUP_TEMPLATE.format(url=repo["url"], branch=repo.get("branch", "main"))
 
 
-def solution_cells(nb) -> list:
-    """Return the code cells that lie between solution-start and solution-end markers."""
-    inside, found = False, []
+def solution_blocks(nb):
+    """Yield (cell, inside_solution) for every cell, in order: inside means between solution-start and solution-end."""
+    inside = False
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             if "{solution-start}" in cell.source:
                 inside = True
             elif "{solution-end}" in cell.source:
                 inside = False
-        elif cell.cell_type == "code" and inside:
-            found.append(cell)
-    return found
+        yield cell, inside
+
+
+def solution_cells(nb) -> list:
+    """Return the code cells that lie between solution-start and solution-end markers."""
+    return [cell for cell, inside in solution_blocks(nb) if inside and cell.cell_type == "code"]
 
 
 def apply(nb) -> None:
@@ -229,18 +232,6 @@ def shown_definitions(nb) -> set[str]:
     return names
 
 
-def _blocks(nb):
-    """Yield (cell, inside_solution) for every cell, in order."""
-    inside = False
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            if "{solution-start}" in cell.source:
-                inside = True
-            elif "{solution-end}" in cell.source:
-                inside = False
-        yield cell, inside
-
-
 def _outputs_contain(cell, text: str) -> bool:
     return any(text in _output_text(o) for o in cell.get("outputs", []))
 
@@ -255,7 +246,7 @@ def writefile_exercise_problems(nb) -> list[str]:
     """
     learner = solution = None
     learner_checked = solution_checked = False
-    for cell, inside in _blocks(nb):
+    for cell, inside in solution_blocks(nb):
         if cell.cell_type != "code":
             continue
         first = cell.source.lstrip().split("\n", 1)[0]

@@ -21,6 +21,7 @@ import sys
 from collections.abc import Iterable
 
 from helpers.lab.args import check_seconds
+from helpers.lab.results import end_process
 
 PASS = "✅"
 FAIL = "❌"
@@ -113,13 +114,7 @@ def run_worker(module: str, function: str, calls: Iterable[tuple], *, timeout: f
             return "died", f"the child process running {module}.{function} died with exit code {child.exitcode} before it answered"
     finally:
         receiver.close()
-        child.join(timeout=2)
-        if child.is_alive():
-            child.terminate()
-            child.join(timeout=2)
-        if child.is_alive():
-            child.kill()
-            child.join(timeout=2)
+        end_process(child)
 
 
 def failure_hint(module: str, kind: str, detail: object) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from helpers.lab.args import check_choice, check_int, check_seconds
 from helpers.lab.exercises import failure_hint, feedback, run_worker
-from helpers.lab.results import collect
+from helpers.lab.results import collect, end_process
 from helpers.lab.timeline import Span, check_spans, max_concurrency, plot_timelines
 from helpers.processes import count_numbers, spell_letters
 
@@ -36,14 +36,9 @@ def worker_name(span: Span) -> str:
 
 
 def stop_all(children: Iterable) -> None:
-    """Join each started child briefly and kill any that is still alive: none is left running."""
+    """Join each started child briefly and stop any that is still alive: none is left running."""
     for child in children:
-        if child.pid is None:
-            continue
-        child.join(timeout=5)
-        if child.is_alive():
-            child.kill()
-            child.join(timeout=5)
+        end_process(child, timeout=5)
 
 
 def run_workers(

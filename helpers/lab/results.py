@@ -1,7 +1,9 @@
-"""``collect``: the one way the book's parents take a known number of results off a queue.
+"""The parent's side of ending a run: take the results, then end the processes.
 
-Call it *before* joining the processes that put the items: a child whose data is
-still in a queue's buffer does not exit until the data has been taken.
+``collect`` is the one way the book's parents take a known number of results off
+a queue. Call it *before* joining the processes that put the items: a child whose
+data is still in a queue's buffer does not exit until the data has been taken.
+``end_process`` is the one way they make sure a child is not left running.
 """
 
 from __future__ import annotations
@@ -40,3 +42,22 @@ def collect(queue, count: int, timeout: float = 30.0) -> list:
                 "fail or wait forever? Look at the processes' exit codes."
             ) from None
     return items
+
+
+def end_process(process, timeout: float = 2.0) -> bool:
+    """Wait up to ``timeout`` seconds for ``process`` to end; terminate it, then kill it, if it does not.
+
+    Returns ``True`` when it had to be stopped. A process never started is left alone.
+    Whatever happens, the process is not left running.
+    """
+    if process.pid is None:
+        return False
+    process.join(timeout=timeout)
+    if not process.is_alive():
+        return False
+    for stop in (process.terminate, process.kill):
+        stop()
+        process.join(timeout=2)
+        if not process.is_alive():
+            break
+    return True

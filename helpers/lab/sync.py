@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 
 from helpers.lab.args import check_int, check_int_list, check_seconds
 from helpers.lab.machine import machine_label
+from helpers.lab.results import end_process
 from helpers.lab.timeline import Span, max_concurrency
 from helpers.sync import add_locally_then_lock, add_with_lock
 
@@ -31,11 +32,7 @@ def join_all(processes: Iterable[multiprocessing.process.BaseProcess], timeout: 
     deadline = time.monotonic() + check_seconds("timeout", timeout)
     for process in processes:
         process.join(timeout=max(0.0, deadline - time.monotonic()))
-    stuck = [p for p in processes if p.is_alive()]
-    for process in stuck:
-        process.terminate()
-    for process in stuck:
-        process.join(timeout=5)
+    stuck = [p for p in processes if end_process(p, timeout=0)]
     if stuck:
         names = ", ".join(p.name for p in stuck)
         raise TimeoutError(f"still running after {timeout:g} s, so terminated: {names}")

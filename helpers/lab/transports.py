@@ -33,6 +33,8 @@ import multiprocessing
 import time
 from multiprocessing import shared_memory
 
+from helpers.lab.results import end_process
+
 TRANSPORTS = ("copy", "pipe", "queue", "shared_memory")
 """Every transport, the reference first."""
 
@@ -192,10 +194,7 @@ class Sender:
                     self.control.send(None)
                 except OSError:
                     pass
-                self.process.join(timeout=10)
-            if self.process.is_alive():
-                self.process.terminate()
-                self.process.join(timeout=10)
+            end_process(self.process, timeout=10)
         finally:
             self.control.close()
             self.inbox.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import time
 
 import pytest
@@ -39,3 +40,21 @@ def test_collect_refuses_bad_arguments(count, timeout, error):
 
     with pytest.raises(error):
         collect(queue.Queue(), count, timeout)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM cannot be ignored on Windows")
+def test_end_process_stops_a_child_that_ignores_sigterm_and_skips_one_never_started():
+    from helpers.lab.results import end_process
+    from helpers.processes import ignore_sigterm, noop
+
+    ctx = multiprocessing.get_context("spawn")
+    ready = ctx.Event()
+    stubborn = ctx.Process(target=ignore_sigterm, args=(ready, 60.0))
+    stubborn.start()
+    assert ready.wait(timeout=60)  # its SIGTERM handler is in place: terminate() alone will not do
+    assert end_process(stubborn, timeout=0.5) is True
+    assert not stubborn.is_alive()
+    assert end_process(ctx.Process(target=noop)) is False
+    ended = ctx.Process(target=noop)
+    ended.start()
+    assert end_process(ended, timeout=30) is False and ended.exitcode == 0
