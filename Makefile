@@ -2,13 +2,18 @@
 #   make book   build the HTML book into _build/html/
 #   make test   run every test: helpers, notebooks (nbval), the build, the browser
 # Both create the virtual environment .venv on first use.
+# Maintainers have two more: make execute (store the chapters' outputs, under the reference
+# Python) and make matrix (the suite under every Python and start method it can find).
 
 PYTHON ?= python3
-VENV   := .venv
+VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The Python whose outputs the chapters store (one place: scripts/notebook_rules.py).
+REFERENCE := $(shell sed -n 's/^REFERENCE_PYTHON = "\(.*\)".*/\1/p' scripts/notebook_rules.py)
+VERSION   := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 
-.PHONY: book test execute lab clean
+.PHONY: book test execute lab matrix clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed: run make PYTHON=python3.12 ...")'
@@ -28,17 +33,29 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build -W -n --keep-going .
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Re-execute chapters and store their outputs: make execute [NB=chapters/01-....ipynb]
+# Stored outputs come from the reference Python only: with another $(PYTHON), the command
+# runs again under python$(REFERENCE), which scripts/debian-python provides where it is missing.
+ifeq ($(VERSION),$(REFERENCE))
 execute: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py $(NB)
+else
+execute:
+	scripts/debian-python $(REFERENCE) $(MAKE) execute NB="$(NB)"
+endif
 
 # Trust the chapters first (their stored widgets render at once instead of as text), and
 # allow root, as in a container; the server listens on this machine only.
 lab: $(STAMP)
 	$(BIN)/jupyter trust chapters/*.ipynb
 	$(BIN)/jupyter lab --ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+# The suite under every Python this machine has or scripts/debian-python provides, and under
+# each start method: one line per combination (scripts/matrix; slow, not part of make test).
+matrix:
+	scripts/matrix
 
 clean:
 	rm -rf _build

@@ -13,8 +13,12 @@ the outputs and the widget state, with the paths of this machine replaced by
 placeholders (the ``[path-*]`` rules of tests/nbval_sanitize.cfg), and stamps the
 notebook with a digest of its code and outputs. ``--check`` (run by ``make book``)
 refuses a notebook whose outputs were not made so: run and saved in Jupyter, or
-saved without its widget state. Set ``MP_BOOK_START_METHOD`` to run under another
-start method (see helpers/lab/book.py); commit outputs made with the default.
+saved without its widget state, or made with another Python or start method than
+the reference ones (``REFERENCE_PYTHON`` in notebook_rules.py). ``make execute`` runs it
+under the reference Python, providing one where the machine lacks it.
+
+To see a chapter under another Python or start method (``MP_BOOK_START_METHOD``, see
+helpers/lab/book.py), add ``--any-python``; never commit what that makes.
 """
 
 from __future__ import annotations
@@ -88,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter in _toc.yml")
     parser.add_argument("--check", action="store_true", help="execute nothing; refuse outputs the script did not make")
+    parser.add_argument("--any-python", action="store_true",
+                        help="execute under this Python and start method even if they are not the reference ones")
     args = parser.parse_args(argv)
     paths = args.notebooks or notebook_rules.toc_notebooks()
     for path in paths:
@@ -95,6 +101,16 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"not a notebook file: {path}")
     if args.check:
         return check(paths)
+    import platform
+
+    from helpers.lab.book import book_start_method
+
+    here = notebook_rules.reference_problems(
+        platform.python_version(), book_start_method(), platform.python_implementation()
+    )
+    if here and not args.any_python:
+        parser.error("the stored outputs would be " + "; ".join(here)
+                     + f": run `{notebook_rules.EXECUTE_COMMAND}` (it provides the reference Python), or add --any-python")
     for path in paths:
         print(f"executing {shown(path)} ...", flush=True)
         print(f"  done in {execute(path):.1f} s", flush=True)

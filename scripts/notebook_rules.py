@@ -292,6 +292,10 @@ def remove_input_problems(nb) -> list[str]:
 
 SANITIZE_FILE = ROOT / "tests" / "nbval_sanitize.cfg"
 STAMP_KEY = "mp_book"
+# The Python and start method the stored outputs are made with; nbval compares outputs
+# strictly only under these two (the Makefile reads this line: keep its form).
+REFERENCE_PYTHON = "3.14"
+REFERENCE_START_METHOD = "spawn"  # the book's default: helpers/lab/book.py
 EXECUTE_COMMAND = "make execute"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -345,11 +349,25 @@ def stamp(nb) -> None:
     """Record in the notebook's metadata that the execute script made its outputs."""
     import platform
 
+    from helpers.lab.book import book_start_method
+
     nb.metadata[STAMP_KEY] = {
         "executed_by": "scripts/execute_notebooks.py",
         "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "start_method": book_start_method(),
         "outputs_sha256": outputs_digest(nb),
     }
+
+
+def reference_problems(python_version: str, start_method: str, implementation: str = "CPython") -> list[str]:
+    """Return why outputs made under this Python and start method are not the reference ones."""
+    problems = []
+    if implementation != "CPython" or python_version.split(".")[:2] != REFERENCE_PYTHON.split("."):
+        problems.append(f"made with {implementation} {python_version}, not the reference CPython {REFERENCE_PYTHON}")
+    if start_method != REFERENCE_START_METHOD:
+        problems.append(f"made under the {start_method} start method, not the book's {REFERENCE_START_METHOD}")
+    return problems
 
 
 def provenance_problems(nb) -> list[str]:
@@ -361,7 +379,10 @@ def provenance_problems(nb) -> list[str]:
     recorded = nb.metadata.get(STAMP_KEY, {})
     if not recorded:
         return ["its outputs carry no stamp of the execute script"]
-    problems = []
+    problems = reference_problems(
+        recorded.get("python", "unknown"), recorded.get("start_method", "unknown"),
+        recorded.get("implementation", "CPython"),
+    )
     if recorded.get("outputs_sha256") != outputs_digest(nb):
         problems.append("its code or outputs changed after the execute script made them (saved from Jupyter?)")
     views = {
