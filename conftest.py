@@ -13,6 +13,9 @@ The kernels are asked to shut down instead, as Jupyter does (and killed only if
 they do not), so the resource tracker cleans up.
 
 And nbval compares stored outputs only where they were made (see _nbval_mode).
+
+The plugin tests/leak_check.py fails the run if it leaves a process, a shared-memory
+segment or a semaphore behind.
 """
 
 import os
@@ -27,6 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "scripts"))
 import notebook_rules  # noqa: E402
 
 from helpers.lab.book import book_start_method  # noqa: E402
+
+pytest_plugins = ["tests.leak_check"]
 
 _start_new_kernel = nbval.kernel.start_new_kernel
 

@@ -34,7 +34,11 @@ def consume_until_sentinel(queue, results, consumer: str, timeout: float = 10.0)
     """Take items until None (the sentinel) arrives, then put (consumer, items) on results."""
     received = []
     while True:
-        item = queue.get(timeout=timeout)  # raises queue.Empty rather than wait forever
+        try:
+            item = queue.get(timeout=timeout)  # raises queue.Empty rather than wait forever
+        except Empty:  # no sentinel came: tell the parent now, then fail
+            results.put((consumer, TimeoutError(f"no item and no sentinel within {timeout:g} s")))
+            raise
         if item is None:
             break
         received.append(item)

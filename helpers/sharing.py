@@ -1,8 +1,8 @@
 """Workers that share state: Value, Array, SharedMemory segments and manager proxies.
 
 Each worker runs in a child process and changes memory (or a manager's object)
-that the parent sees too; it returns nothing. Chapter 04 shows each one on the
-page before it uses it.
+that the parent sees too; it returns nothing. One, read_after_close, crashes its
+process on purpose. Chapter 04 shows each one on the page before it uses it.
 """
 
 from __future__ import annotations
@@ -39,6 +39,16 @@ def scale_shared_array(name: str, shape: tuple[int, ...], dtype: str, factor: fl
         del array  # drop the view BEFORE close(): close() would unmap the memory under it
     finally:
         segment.close()  # detach this process; the creator unlinks
+
+
+def read_after_close(name: str, count: int) -> float:
+    """Attach to the segment name, view it as count float64s with np.ndarray, close() it, then read the view."""
+    import numpy as np
+
+    segment = shared_memory.SharedMemory(name=name)
+    array = np.ndarray((count,), dtype=np.float64, buffer=segment.buf)  # holds no claim on the memory
+    segment.close()  # succeeds: nothing stops it, and the memory under the array is unmapped
+    return float(array.sum())  # reads unmapped memory: the process dies (SIGSEGV), no traceback
 
 
 def record_squares(shared_dict, shared_list, numbers: list[int]) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import multiprocessing
 import queue
+import time
 
 import pytest
 
 from helpers import messages
 from helpers.lab.ipc import expected_items, in_order_per_producer
+from helpers.lab.results import collect
 from tests.support import TIMEOUT, finish, start
 
 # --- Queue -----------------------------------------------------------------------------
@@ -55,13 +57,25 @@ def test_sentinels_deliver_every_item_in_order_per_producer():
     assert all(in_order_per_producer(got) for got in received.values())
 
 
-def test_consumer_without_sentinel_fails_instead_of_hanging():
+def test_consumer_without_sentinel_fails_instead_of_hanging_and_says_so():
     items, results = multiprocessing.Queue(), multiprocessing.Queue()
     consumer = start(messages.consume_until_sentinel, items, results, "c", 0.2)
+    name, error = results.get(timeout=TIMEOUT)
     consumer.join(timeout=TIMEOUT)
     assert consumer.exitcode == 1  # queue.Empty in the child
-    with pytest.raises(queue.Empty):
-        results.get(timeout=0.5)
+    assert name == "c" and isinstance(error, TimeoutError)
+    assert str(error) == "no item and no sentinel within 0.2 s"
+
+
+def test_the_parent_hears_of_a_consumer_that_timed_out_at_once_not_at_its_own_timeout():
+    items, results = multiprocessing.Queue(), multiprocessing.Queue()
+    consumer = start(messages.consume_until_sentinel, items, results, "c", 0.2)
+    begin = time.monotonic()
+    with pytest.raises(RuntimeError, match=r"a worker reported a failure .*'c', TimeoutError\('no item and no sentin"):
+        collect(results, 1, timeout=40)
+    assert time.monotonic() - begin < 20  # the consumer's timeout and a start, not collect's 40 s
+    consumer.join(timeout=TIMEOUT)
+    assert consumer.exitcode == 1
 
 
 def test_quiet_consumer_gets_all_while_the_producer_is_quicker_than_the_timeout():

@@ -140,7 +140,26 @@ def stamped(*cells):
     for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
         cell.execution_count = i + 1
     notebook_rules.stamp(nb)
+    # as if made under the reference Python and start method, whatever runs the test
+    nb.metadata[notebook_rules.STAMP_KEY].update(
+        python=f"{notebook_rules.REFERENCE_PYTHON}.0", implementation="CPython",
+        start_method=notebook_rules.REFERENCE_START_METHOD,
+    )
     return nb
+
+
+def test_outputs_made_by_another_python_or_start_method_are_refused():
+    nb = stamped(with_outputs("print(1)", "1\n"))
+    nb.metadata[notebook_rules.STAMP_KEY]["python"] = "3.11.7"
+    assert notebook_rules.provenance_problems(nb) == [
+        f"made with CPython 3.11.7, not the reference CPython {notebook_rules.REFERENCE_PYTHON}"
+    ]
+    nb.metadata[notebook_rules.STAMP_KEY].update(python=f"{notebook_rules.REFERENCE_PYTHON}.2", start_method="fork")
+    assert notebook_rules.provenance_problems(nb) == [
+        f"made under the fork start method, not the book's {notebook_rules.REFERENCE_START_METHOD}"
+    ]
+    nb.metadata[notebook_rules.STAMP_KEY].update(start_method=notebook_rules.REFERENCE_START_METHOD, implementation="PyPy")
+    assert len(notebook_rules.provenance_problems(nb)) == 1
 
 
 def test_a_stamped_notebook_passes_and_prose_may_change():

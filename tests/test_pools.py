@@ -133,3 +133,74 @@ def test_ignore_interrupts_keeps_a_worker_alive_through_sigint():
         os.kill(pid, signal.SIGINT)
         time.sleep(0.5)  # a worker that did not ignore it would die now and be replaced
         assert pool.apply_async(os.getpid).get(TIMEOUT) == pid
+
+
+# --- what stops running work, and what does not (chapters 05 and 06) -------------------------
+
+
+def wait_for_no_children(timeout: float = TIMEOUT) -> None:
+    """Wait until this process has no child left (an executor shut down without wait ends its workers later)."""
+    deadline = time.monotonic() + timeout
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_shutdown_with_cancel_futures_does_not_stop_a_running_task():
+    """shutdown(wait=False, cancel_futures=True) returns at once and cancels what no worker has taken;
+    the task already running goes on to its end."""
+    executor = ProcessPoolExecutor(max_workers=1)
+    try:
+        assert executor.submit(sleep_for, 0).result(timeout=TIMEOUT) == 0  # the worker is up
+        running = executor.submit(sleep_for, 1.0)
+        queued = [executor.submit(sleep_for, 1.0) for _ in range(6)]
+        time.sleep(0.3)  # the worker is inside the first sleep now
+        began = time.perf_counter()
+        executor.shutdown(wait=False, cancel_futures=True)
+        assert time.perf_counter() - began < 0.5, "shutdown(wait=False) should return at once"
+        assert running.result(timeout=TIMEOUT) == 1.0  # not stopped: it ran to its end
+        assert time.perf_counter() - began > 0.5
+        assert queued[-1].cancelled()
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+        wait_for_no_children()
+
+
+@pytest.mark.skipif(not hasattr(ProcessPoolExecutor, "terminate_workers"), reason="new in Python 3.14")
+def test_terminate_workers_stops_a_running_task():
+    executor = ProcessPoolExecutor(max_workers=1)
+    try:
+        assert executor.submit(sleep_for, 0).result(timeout=TIMEOUT) == 0
+        running = executor.submit(sleep_for, 30)
+        time.sleep(0.3)
+        began = time.perf_counter()
+        executor.terminate_workers()
+        with pytest.raises(BrokenProcessPool):
+            running.result(timeout=TIMEOUT)
+        assert time.perf_counter() - began < 10, "the 30 s task should have been stopped"
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+        wait_for_no_children()
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="max_tasks_per_child is new in Python 3.11")
+def test_max_tasks_per_child_means_spawn_and_refuses_fork():
+    executor = ProcessPoolExecutor(max_workers=1, max_tasks_per_child=1)
+    try:
+        assert executor._mp_context.get_start_method() == "spawn"  # whatever the program's default
+    finally:
+        executor.shutdown()
+    if "fork" in multiprocessing.get_all_start_methods():
+        with pytest.raises(ValueError, match="incompatible with the 'fork'"):
+            ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"), max_tasks_per_child=1)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 14, 7), reason="gh-115634: before the fix this can hang")
+def test_max_tasks_per_child_replaces_its_workers_on_a_fixed_python():
+    executor = ProcessPoolExecutor(max_workers=1, max_tasks_per_child=2)
+    try:
+        futures = [executor.submit(worker_name, n) for n in range(7)]
+        names = [future.result(timeout=TIMEOUT) for future in futures]
+        assert len(set(names)) == 4  # 7 tasks, at most 2 per worker
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+        wait_for_no_children()

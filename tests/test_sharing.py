@@ -4,9 +4,12 @@ see tests/conftest.py), so every worker is proved importable by a fresh child.""
 from __future__ import annotations
 
 import multiprocessing
+import signal
+import sys
 from multiprocessing import shared_memory
 
 import numpy as np
+import pytest
 
 from helpers import sharing
 from tests.support import finish, start
@@ -26,11 +29,11 @@ def test_unlocked_counter_counts_right_alone():
 
 
 def test_unlocked_counters_in_two_processes_lose_updates():
-    """The race the chapter shows: with 2 x 50,000 unlocked additions some are lost (timing: may be re-run)."""
+    """The race the chapter shows: with 2 x 200,000 unlocked additions some are lost (timing: may be re-run)."""
     counter, barrier = multiprocessing.Value("i", 0), multiprocessing.Barrier(2)
-    adders = [start(sharing.add_to_counter, counter, 50_000, False, barrier) for _ in range(2)]
+    adders = [start(sharing.add_to_counter, counter, 200_000, False, barrier) for _ in range(2)]
     finish(*adders)
-    assert 0 < counter.value < 100_000
+    assert 0 < counter.value < 400_000
 
 
 def test_fill_squares_in_a_shared_array():
@@ -52,6 +55,33 @@ def test_scale_shared_array_in_a_child_changes_the_parents_view():
         segment.unlink()
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals: Windows reports an access violation instead")
+def test_an_ndarray_view_does_not_stop_close_and_reading_it_afterwards_kills_the_process():
+    """The chapter's claim: close() unmaps the segment under an np.ndarray view; the next read is a segfault."""
+    segment = shared_memory.SharedMemory(create=True, size=1_000 * 8)
+    try:
+        child = start(sharing.read_after_close, segment.name, 1_000)
+        child.join(timeout=30)
+        crashes = {-signal.SIGSEGV, -getattr(signal, "SIGBUS", signal.SIGSEGV)}  # macOS may say SIGBUS
+        assert child.exitcode in crashes, f"exit code {child.exitcode}"
+    finally:
+        segment.close()
+        segment.unlink()
+
+
+def test_a_frombuffer_view_makes_close_raise_buffererror():
+    """The contrast: np.frombuffer keeps an export of the buffer, so close() refuses instead of unmapping."""
+    segment = shared_memory.SharedMemory(create=True, size=8 * 8)
+    try:
+        view = np.frombuffer(segment.buf, dtype=np.float64)
+        with pytest.raises(BufferError):
+            segment.close()
+        del view
+    finally:
+        segment.close()
+        segment.unlink()
+
+
 def test_manager_proxies_record_every_square():
     with multiprocessing.Manager() as manager:
         squares, seen = manager.dict(), manager.list()
@@ -65,6 +95,15 @@ def test_add_in_manager_with_a_manager_lock_loses_nothing():
         totals, lock = manager.dict(n=0), manager.Lock()
         finish(*[start(sharing.add_in_manager, totals, "n", 200, lock) for _ in range(2)])
         assert totals["n"] == 400
+
+
+def test_add_in_manager_without_a_lock_in_two_processes_loses_updates():
+    """The chapter's race: the manager's server runs a thread per connection, so get-then-set pairs interleave
+    and additions are lost (timing: may be re-run)."""
+    with multiprocessing.Manager() as manager:
+        totals, barrier = manager.dict(n=0), multiprocessing.Barrier(2)
+        finish(*[start(sharing.add_in_manager, totals, "n", 1_000, None, barrier) for _ in range(2)])
+        assert 0 < totals["n"] < 2_000
 
 
 def test_add_in_manager_without_a_lock_counts_right_alone():

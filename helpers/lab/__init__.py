@@ -11,7 +11,8 @@ One of each, shared by every chapter:
 - ``book``: the book's start method switch (``MP_BOOK_START_METHOD``);
 - ``machine``: CPU counts, the default start method, the one machine label;
 - ``timeline``: spans of work, their measures and the Gantt chart;
-- ``results``: ``collect``, the one way the parent takes results off a queue;
+- ``results``: ``collect``, the one way the parent takes results off a queue, and
+  ``pool_result``, off a pool (a worker that dies fails at once);
 - ``show``: a function's source, highlighted, from the live module;
 - ``exercises``: ``feedback`` and ``check_worker`` for the learner's own workers.
 

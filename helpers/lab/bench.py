@@ -49,6 +49,7 @@ from helpers.lab.bench_results import (  # re-exported: the benchmark's vocabula
     thread_label,
 )
 from helpers.lab.machine import effective_cpus, machine_label
+from helpers.lab.results import pool_result
 from helpers.lab.warmup import start_pool
 
 MAX_WORKERS_LIMIT = 256
@@ -125,8 +126,9 @@ def time_once(
     function a child process can import (from a module, not a notebook cell).
     Start-up runs from creating the pool until every worker has answered its
     warm-up job (by default ``func(tasks[0])``); the work is one
-    ``map_async(...).get(timeout)``. The pool is terminated before returning,
-    so no worker outlives the call.
+    ``map_async(...)``, awaited for at most ``timeout`` seconds
+    (:func:`helpers.lab.results.pool_result`: a worker that dies fails the run at
+    once). The pool is terminated before returning, so no worker outlives the call.
     """
     check_choice("kind", kind, KINDS)
     check_int("workers", workers, 1, MAX_WORKERS_LIMIT)
@@ -144,7 +146,7 @@ def time_once(
     pool = start_pool(kind, workers, warm_job or (func, tasks[0]), ctx)
     with pool:  # leaving the block terminates the pool
         started = time.perf_counter()
-        results = pool.map_async(func, tasks, chunksize=chunksize).get(timeout=timeout)
+        results = pool_result(pool, pool.map_async(func, tasks, chunksize=chunksize), timeout)
         done = time.perf_counter()
     return done - started, started - start, results
 

@@ -148,6 +148,7 @@ def measure_chunksizes(
     import multiprocessing
 
     from helpers.lab.machine import effective_cpus
+    from helpers.lab.results import pool_result  # a dead worker fails the run at once
 
     check_int("n_tasks", n_tasks, 1)
     processes = effective_cpus() if processes is None else check_int("processes", processes, 1, 256)
@@ -165,7 +166,7 @@ def measure_chunksizes(
     loop_times: list[float] = []
     times: dict[object, list[float]] = {c: [] for c in [*sizes, None]}
     with multiprocessing.Pool(processes) as pool:
-        pool.map_async(task, range(processes * 2), chunksize=1).get(timeout)  # wake every worker
+        pool_result(pool, pool.map_async(task, range(processes * 2), chunksize=1), timeout)  # wake every worker
         for _ in range(repeats):
             for _ in range(5):  # the loop is cheap: time it more often, so one hiccup does not count
                 start = time.perf_counter()
@@ -173,7 +174,7 @@ def measure_chunksizes(
                 loop_times.append(time.perf_counter() - start)
             for chunksize in [*sizes, None]:
                 start = time.perf_counter()
-                results = pool.map_async(task, inputs, chunksize=chunksize).get(timeout)
+                results = pool_result(pool, pool.map_async(task, inputs, chunksize=chunksize), timeout)
                 times[chunksize].append(time.perf_counter() - start)
                 if results != expected:
                     raise RuntimeError(f"chunksize={chunksize} gave different results from the loop")

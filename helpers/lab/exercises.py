@@ -21,7 +21,7 @@ import sys
 from collections.abc import Iterable
 
 from helpers.lab.args import check_seconds
-from helpers.lab.results import end_process
+from helpers.lab.results import end_process, how_it_ended
 
 PASS = "✅"
 FAIL = "❌"
@@ -71,7 +71,8 @@ def _run_calls(conn, folder: str, module_name: str, function_name: str, calls: l
     try:
         conn.send(("ran", outcomes))
     except Exception as exc:  # pickling fails before anything is written
-        conn.send(("unpicklable", f"{type(exc).__name__}: {exc}"))
+        conn.send(("unpicklable", f"{module_name}.{function_name} returned a result that could not be pickled "
+                                  f"to send it back to the parent: {type(exc).__name__}: {exc}"))
 
 
 def run_worker(module: str, function: str, calls: Iterable[tuple], *, timeout: float = 20.0,
@@ -111,7 +112,7 @@ def run_worker(module: str, function: str, calls: Iterable[tuple], *, timeout: f
             return receiver.recv()
         except EOFError:
             child.join(timeout=5)
-            return "died", f"the child process running {module}.{function} died with exit code {child.exitcode} before it answered"
+            return "died", f"the child process running {module}.{function} {how_it_ended(child.exitcode)} before it answered"
     finally:
         receiver.close()
         end_process(child)

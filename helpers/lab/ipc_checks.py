@@ -26,8 +26,15 @@ from helpers.lab.results import collect
 def check_all_received(received: object, producers: Sequence[str] = ("A", "B"), count: int = 4) -> bool:
     """Did the consumers, together, receive every item, each consumer in order per producer?
 
-    ``received`` maps each consumer's name to the list of items it received.
+    ``received`` maps each consumer's name to the list of items it received, or to
+    the error a consumer reported instead (``consume_until_sentinel`` on a timeout).
     """
+    errors = received.items() if isinstance(received, Mapping) else ()
+    failed = [(name, value) for name, value in errors if isinstance(value, BaseException)]
+    if failed:
+        name, error = failed[0]
+        return feedback(False, "", f"Consumer {name!r} reported {type(error).__name__}: {error}. "
+                                   "Did every consumer get its own sentinel, soon after all producers finished?")
     if not isinstance(received, Mapping) or not all(isinstance(v, list) for v in received.values()):
         return feedback(False, "", "Give a dict: consumer name -> list of the items that consumer received.")
     everything = [item for items in received.values() for item in items]

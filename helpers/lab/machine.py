@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+PROC_SELF_CGROUP = Path("/proc/self/cgroup")  # which cgroup this process is in
 
 
 def _read(path: Path) -> str | None:
@@ -20,35 +21,66 @@ def _read(path: Path) -> str | None:
         return None
 
 
+def _own_cgroups() -> dict[str, str]:
+    """Return this process's cgroup in each hierarchy, from :data:`PROC_SELF_CGROUP`.
+
+    Keys are the controllers of a cgroup v1 hierarchy (``"cpu,cpuacct"``), or ``""``
+    for cgroup v2; values are paths below the hierarchy's root (``"/user.slice/x"``).
+    """
+    groups = {}
+    for line in (_read(PROC_SELF_CGROUP) or "").splitlines():
+        fields = line.split(":", 2)
+        if len(fields) == 3:
+            groups[fields[1]] = fields[2]
+    return groups
+
+
+def _folders_up(top: Path, group: str) -> list[Path]:
+    """Return ``top/group`` and each folder above it, up to ``top`` itself."""
+    parts = [part for part in group.split("/") if part not in ("", ".", "..")]
+    return [top.joinpath(*parts[:depth]) for depth in range(len(parts), -1, -1)]
+
+
+def _quota(quota_text: str, period_text: str) -> float | None:
+    try:
+        quota, period = int(quota_text), int(period_text)
+    except ValueError:  # "max": no quota
+        return None
+    return quota / period if quota > 0 and period > 0 else None
+
+
 def cgroup_cpu_quota(root: str | os.PathLike[str] = CGROUP_ROOT) -> float | None:
     """Return the CPU quota of this process's cgroup in CPUs, or ``None`` if unlimited.
 
-    Reads cgroup v2 (``cpu.max``: ``"<quota> <period>"`` or ``"max <period>"``) and
-    falls back to cgroup v1 (``cpu/cpu.cfs_quota_us`` and ``cpu/cpu.cfs_period_us``,
-    where a quota of -1 means unlimited). ``root`` exists so tests can point at
-    fake files.
+    A quota on any cgroup above this process's own limits it too (systemd's
+    ``CPUQuota=``, Slurm, a container inside a limited slice), so this reads the
+    process's own cgroup, as ``/proc/self/cgroup`` names it, and every one above
+    it up to ``root``, and returns the smallest quota found. Reads cgroup v2
+    (``cpu.max``: ``"<quota> <period>"`` or ``"max <period>"``) and falls back to
+    cgroup v1 (``cpu/cpu.cfs_quota_us`` and ``cpu/cpu.cfs_period_us``, where a
+    quota of -1 means unlimited). ``root`` exists so tests can point at fake files.
 
     >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (d / "cpu.max").write_text("150000 100000\\n")
-    >>> cgroup_cpu_quota(d)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = (pathlib.Path(d) / "cpu.max").write_text("150000 100000\\n")
+    ...     cgroup_cpu_quota(d)
     1.5
     """
     root = Path(root)
-    v2 = _read(root / "cpu.max")
-    if v2 is not None:
-        fields = v2.split()
-        if len(fields) != 2 or fields[0] == "max":
-            return None
-        quota, period = int(fields[0]), int(fields[1])
-        return quota / period if quota > 0 and period > 0 else None
-    for v1 in (root / "cpu", root / "cpu,cpuacct"):
-        quota_text = _read(v1 / "cpu.cfs_quota_us")
-        period_text = _read(v1 / "cpu.cfs_period_us")
-        if quota_text is not None and period_text is not None:
-            quota, period = int(quota_text), int(period_text)
-            return quota / period if quota > 0 and period > 0 else None
-    return None
+    groups = _own_cgroups()
+    v2 = [text.split() for f in _folders_up(root, groups.get("", "/")) if (text := _read(f / "cpu.max"))]
+    if v2:
+        quotas = [_quota(*fields) for fields in v2 if len(fields) == 2]
+    else:
+        v1_group = next((g for names, g in groups.items() if "cpu" in names.split(",")), "/")
+        quotas = [
+            _quota(quota_text, period_text)
+            for top in (root / "cpu", root / "cpu,cpuacct")
+            for f in _folders_up(top, v1_group)
+            if (quota_text := _read(f / "cpu.cfs_quota_us")) is not None
+            and (period_text := _read(f / "cpu.cfs_period_us")) is not None
+        ]
+    return min((q for q in quotas if q is not None), default=None)
 
 
 def affinity_cpus() -> int | None:
@@ -69,9 +101,10 @@ def effective_cpus(root: str | os.PathLike[str] = CGROUP_ROOT) -> int:
     """Return how many CPUs this process can really keep busy at once (at least 1).
 
     The smallest of the CPUs in the machine (``os.cpu_count()``), the CPUs this
-    process may run on (affinity, or ``os.process_cpu_count()``), and the cgroup
-    CPU quota rounded up. On a Binder session with a quota of one CPU this is 1,
-    however many CPUs the host has: size pools with this, not ``os.cpu_count()``.
+    process may run on (affinity, or ``os.process_cpu_count()``), and the CPU
+    quota of its cgroup or of any cgroup above it (:func:`cgroup_cpu_quota`),
+    rounded up. On a Binder session with a quota of one CPU this is 1, however
+    many CPUs the host has: size pools with this, not ``os.cpu_count()``.
     """
     counts = [n for n in (os.cpu_count(), process_cpus()) if n]
     quota = cgroup_cpu_quota(root)
@@ -82,19 +115,25 @@ def effective_cpus(root: str | os.PathLike[str] = CGROUP_ROOT) -> int:
 
 def default_start_method(
     platform_name: str = sys.platform,
-    version: tuple[int, int] = sys.version_info[:2],
+    version: tuple[int, ...] = sys.version_info[:3],
     can_send_handles: bool | None = None,
+    writable_tempdir: bool | None = None,
 ) -> str:
     """Return the start method CPython uses by default on a platform and version.
 
     ``spawn`` on Windows and macOS. On Linux and other POSIX systems ``fork`` up to
     Python 3.13; from 3.14 ``forkserver`` where the platform can pass file
     descriptors between processes (``multiprocessing.reduction.HAVE_SEND_HANDLE``,
-    true on Linux), else ``spawn``: never ``fork``.
+    true on Linux) and, from 3.14.9 (gh-155717), the temporary folder is writable
+    (the fork server's socket lives there); else ``spawn``: never ``fork``.
+    ``version`` is ``(major, minor)`` or ``(major, minor, micro)``; without the
+    micro version the temporary-folder condition is not applied.
 
     >>> default_start_method("linux", (3, 13)), default_start_method("linux", (3, 14), True)
     ('fork', 'forkserver')
     >>> default_start_method("linux", (3, 14), can_send_handles=False)
+    'spawn'
+    >>> default_start_method("linux", (3, 14, 9), True, writable_tempdir=False)
     'spawn'
     >>> default_start_method("darwin", (3, 12)), default_start_method("win32", (3, 14))
     ('spawn', 'spawn')
@@ -109,7 +148,19 @@ def default_start_method(
         from multiprocessing import reduction
 
         can_send_handles = bool(getattr(reduction, "HAVE_SEND_HANDLE", False))
-    return "forkserver" if can_send_handles else "spawn"
+    if not can_send_handles:
+        return "spawn"
+    if len(version) >= 3 and tuple(version[:3]) >= (3, 14, 9):
+        if writable_tempdir is None:
+            import tempfile
+
+            try:
+                writable_tempdir = os.access(tempfile.gettempdir(), os.W_OK)
+            except OSError:  # gettempdir raises FileNotFoundError when no folder is usable
+                writable_tempdir = False
+        if not writable_tempdir:
+            return "spawn"
+    return "forkserver"
 
 
 def os_thread_count() -> int:

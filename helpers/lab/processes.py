@@ -57,7 +57,8 @@ def run_workers(
     ..., each takes ``steps`` steps of ``step_seconds`` (sleeping, or computing with
     ``busy=True``), and are started with ``method`` (default: the current default
     start method). Raises ``TimeoutError`` if the spans do not all arrive within
-    ``timeout`` seconds; no child is left running either way.
+    ``timeout`` seconds, ``ChildProcessError`` at once if a worker dies before
+    sending its spans; no child is left running either way.
     """
     method = check_choice("method", method or multiprocessing.get_start_method(), multiprocessing.get_all_start_methods())
     check_int("processes", processes, 1, MAX_PROCESSES)
@@ -77,7 +78,7 @@ def run_workers(
     try:
         for child in children:
             child.start()
-        spans = collect(queue, processes * steps, timeout)
+        spans = collect(queue, processes * steps, timeout, watch=children)
     finally:
         stop_all(children)
         queue.close()

@@ -4,8 +4,9 @@ Some lessons cannot happen inside a notebook's kernel: a script without the
 ``if __name__ == "__main__":`` guard, a parent that exits without joining, a
 program that leaks a semaphore. :func:`run_script` runs such a program as a file
 in a new interpreter, with ``helpers`` importable, and returns what it printed;
-:func:`capture_child_stderr` catches what a child writes to its standard error.
-This is the book's one script runner.
+:func:`script_session` does the same for a program whose children may outlive it,
+and kills them afterwards; :func:`capture_child_stderr` catches what a child
+writes to its standard error. This is the book's one script runner.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,8 +50,7 @@ def run_script(source: str, *args: str, timeout: float = 60.0) -> subprocess.Com
     >>> run_script("import sys; print(sys.argv[1:])", "a", "b").stdout
     "['a', 'b']\\n"
     """
-    if not isinstance(source, str) or not source.strip():
-        raise ValueError("source must be the non-empty text of a Python script")
+    _check_source(source)
     check_seconds("timeout", timeout, 0.1, 600)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "script.py"
@@ -57,6 +59,95 @@ def run_script(source: str, *args: str, timeout: float = 60.0) -> subprocess.Com
             [sys.executable, str(path), *map(str, args)],
             capture_output=True, text=True, timeout=timeout, env=script_env(), cwd=folder,
         )
+
+
+def _check_source(source: object) -> str:
+    """Return ``source`` if it is the non-empty text of a script, else raise ``ValueError``."""
+    if not isinstance(source, str) or not source.strip():
+        raise ValueError("source must be the non-empty text of a Python script")
+    return source
+
+
+class ScriptSession:
+    """A script that :func:`script_session` ran: its ``result``, and which of its processes still run."""
+
+    def __init__(self, result: subprocess.CompletedProcess, group: int | None) -> None:
+        self.result = result
+        self.group = group  # the script's process group (its PID); None where there are none
+
+    def still_running(self, pid: int) -> bool | None:
+        """Return whether ``pid`` is a process the script started that still runs (``None`` on Windows).
+
+        A PID alone cannot tell: once that process has ended, the system may give its
+        PID to any new process. A process in the script's process group is the
+        script's, though: no other process can join that group, and its ID is given
+        to no new process while the group has a member or the script is unreaped.
+        """
+        if self.group is None:
+            return None
+        try:
+            return os.getpgid(pid) == self.group
+        except ProcessLookupError:
+            return False
+
+
+def _exit_status(process: subprocess.Popen) -> int | None:
+    """Return the exit status of ``process`` once it has ended, else ``None``; never reap it where waitid can.
+
+    An unreaped (zombie) process keeps its PID, which is also its group's ID, from
+    being given to another process.
+    """
+    if not hasattr(os, "waitid"):  # Windows; macOS before Python 3.13: this reaps the script
+        return process.poll()
+    info = os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    if info is None:
+        return None
+    return info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
+
+
+@contextlib.contextmanager
+def script_session(source: str, *args: str, timeout: float = 60.0) -> Iterator[ScriptSession]:
+    """Run ``source`` as :func:`run_script` does; yield a :class:`ScriptSession`; then kill what it left running.
+
+    For a script whose children may outlive it. On POSIX it runs in a session of its
+    own, so the processes it starts are in its process group, and it is not reaped
+    until the block ends: so :meth:`ScriptSession.still_running` tells the script's
+    children from strangers with a reused PID, and at the end of the block every
+    process still in the group is killed, never a stranger. Its output goes to files,
+    so a child that keeps running does not hold the result up. Raises
+    ``subprocess.TimeoutExpired`` after ``timeout`` seconds (everything is then killed).
+    On Windows nothing the script started is killed.
+    """
+    _check_source(source)
+    check_seconds("timeout", timeout, 0.1, 600)
+    group = hasattr(os, "killpg")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "script.py"
+        path.write_text(source, encoding="utf-8")
+        command = [sys.executable, str(path), *map(str, args)]
+        with tempfile.TemporaryFile(dir=folder) as out, tempfile.TemporaryFile(dir=folder) as err:
+            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                       env=script_env(), cwd=folder, start_new_session=group)
+            try:
+                deadline = time.monotonic() + timeout
+                while (status := _exit_status(process)) is None:
+                    if time.monotonic() > deadline:
+                        raise subprocess.TimeoutExpired(command, timeout)
+                    time.sleep(0.01)
+                result = subprocess.CompletedProcess(command, status, _text(out), _text(err))
+                yield ScriptSession(result, process.pid if group else None)
+            finally:
+                with contextlib.suppress(OSError):
+                    if group:  # the group's own processes only: see ScriptSession.still_running
+                        os.killpg(process.pid, signal.SIGKILL)
+                    else:
+                        process.kill()
+                process.wait()
+
+
+def _text(file) -> str:
+    file.seek(0)
+    return file.read().decode("utf-8", errors="replace")
 
 
 _EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning|ProcessPool)):?( |$)")

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import signal
 import statistics
 import sys
 import tempfile
@@ -32,7 +31,7 @@ from helpers.lab.args import check_choice, check_int, check_seconds
 from helpers.lab.machine import machine_label
 from helpers.lab.panels import FigureWithAlt, figure_png, number_box, run_button
 from helpers.lab.processes import MAX_PROCESSES, plot_runs, run_workers, stop_all
-from helpers.lab.scripts import pid_alive, run_script
+from helpers.lab.scripts import script_session
 from helpers.lab.timeline import max_concurrency, wall_time
 from helpers.processes import noop
 
@@ -262,7 +261,9 @@ def parent_exits(daemon: bool, *, child_seconds: float = 1.0, method: str | None
     seconds the parent took to exit after its main program ended, whether the child
     finished its nap, and whether the child was still running once the parent had
     exited (``None`` on Windows, where this helper cannot tell). A child found still
-    running is killed, so none is left behind.
+    running is killed, so none is left behind; the script runs in a session of its
+    own (:func:`~helpers.lab.scripts.script_session`), so a process that got the
+    child's PID after the child ended is neither counted nor killed.
     """
     if not isinstance(daemon, bool):
         raise TypeError(f"daemon must be True or False, got {daemon!r}")
@@ -270,18 +271,16 @@ def parent_exits(daemon: bool, *, child_seconds: float = 1.0, method: str | None
     method = check_method(method or multiprocessing.get_start_method())
     with tempfile.TemporaryDirectory() as folder:
         done_file = Path(folder) / "nap-finished"
-        result = run_script(PARENT_SCRIPT, method, str(child_seconds), "daemon" if daemon else "normal",
-                            str(done_file), timeout=30 + child_seconds)
-        exited = time.time()
-        finished = done_file.exists()
-    if result.returncode != 0 or not result.stdout.strip():
-        raise RuntimeError(f"the parent script failed:\n{result.stderr[-2000:]}")
-    pid_text, ended_text = result.stdout.split()[:2]
-    pid = int(pid_text)
-    alive = pid_alive(pid)
-    if alive:
-        with contextlib.suppress(OSError):
-            os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+        with script_session(PARENT_SCRIPT, method, str(child_seconds), "daemon" if daemon else "normal",
+                            str(done_file), timeout=30 + child_seconds) as session:
+            exited = time.time()
+            finished = done_file.exists()
+            result = session.result
+            if result.returncode != 0 or not result.stdout.strip():
+                raise RuntimeError(f"the parent script failed:\n{result.stderr[-2000:]}")
+            pid_text, ended_text = result.stdout.split()[:2]
+            alive = session.still_running(int(pid_text))
+        # the session has ended: every process the script left running is killed
     return {
         "daemon": daemon,
         "parent_waited": exited - float(ended_text),

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 
 from helpers.lab.args import check_int, check_int_list, check_seconds
 from helpers.lab.machine import machine_label
-from helpers.lab.results import end_process
+from helpers.lab.results import end_process, pool_result
 from helpers.lab.timeline import Span, max_concurrency
 from helpers.sync import add_locally_then_lock, add_with_lock
 
@@ -91,7 +91,7 @@ def measure_locking_cost(
                 for _ in range(repeats):
                     counter.value = 0
                     tasks = [(strategy, n)] * workers
-                    seconds = pool.starmap_async(_timed_strategy, tasks, chunksize=1).get(120)
+                    seconds = pool_result(pool, pool.starmap_async(_timed_strategy, tasks, chunksize=1), 120)
                     if counter.value != workers * n:
                         raise RuntimeError(f"{strategy!r} counted {counter.value}, expected {workers * n}")
                     runs.append(max(seconds))

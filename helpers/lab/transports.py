@@ -30,10 +30,11 @@ message its own way:
 from __future__ import annotations
 
 import multiprocessing
+import queue as queue_module
 import time
 from multiprocessing import shared_memory
 
-from helpers.lab.results import end_process
+from helpers.lab.results import POLL_S, end_process, how_it_ended
 
 TRANSPORTS = ("copy", "pipe", "queue", "shared_memory")
 """Every transport, the reference first."""
@@ -160,7 +161,34 @@ class Sender:
             child_channel.close()
 
     def time_messages(self, size: int, count: int) -> float:
-        """Return the seconds from "go" until the parent holds all ``count`` messages."""
+        """Return the seconds from "go" until the parent holds all ``count`` messages.
+
+        Raises ``ChildProcessError`` at once, saying how it ended, if the sending child dies.
+        """
+        try:
+            return self._time_messages(size, count)
+        except (EOFError, OSError, TimeoutError) as error:  # a closed pipe, a half message, a silence
+            self.process.join(timeout=1)  # a child that has died has its exit code at once
+            if self.process.exitcode is None:
+                raise
+            raise ChildProcessError(
+                f"the sending process {self.process.name} {how_it_ended(self.process.exitcode)} "
+                f"while sending {count} messages of {size} bytes"
+            ) from error
+
+    def _get(self) -> bytes:
+        """Take one message off the queue within ``TIMEOUT_S``; stop waiting as soon as the sender has died."""
+        deadline = time.monotonic() + TIMEOUT_S
+        while True:
+            try:
+                return self.inbox.get(timeout=POLL_S)
+            except queue_module.Empty:
+                if not self.process.is_alive():
+                    raise EOFError("the queue is empty and its sending process has ended") from None
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no message within {TIMEOUT_S:g} s") from None
+
+    def _time_messages(self, size: int, count: int) -> float:
         self.control.send((size, count))
         _wait(self.control, "ready")
         inbox, received = self.inbox, 0
@@ -168,7 +196,7 @@ class Sender:
         self.control.send("go")
         if self.transport == "queue":
             for _ in range(count):
-                received += len(inbox.get(timeout=TIMEOUT_S))
+                received += len(self._get())
         elif self.transport == "pipe":
             for _ in range(count):
                 received += len(_wait(inbox, "message"))

@@ -63,9 +63,12 @@ def start_pool(kind: str, workers: int, warm_job: tuple[Callable, object], ctx=N
     ``warm_job`` is ``(func, arg)``: each worker runs ``func(arg)`` once before
     the pool is returned. ``ctx`` is the multiprocessing context for process
     pools (default: the current default start method). If a worker fails to
-    start, the pool is terminated and the error (or a ``TimeoutError``) raised.
+    start, the pool is terminated and the error (or a ``TimeoutError``) raised; a
+    worker that dies raises ``ChildProcessError`` at once (:func:`helpers.lab.results.pool_result`).
     """
     import multiprocessing
+
+    from helpers.lab.results import pool_result  # here, not at the top: workers import this module
 
     check_choice("kind", kind, KINDS)
     check_int("workers", workers, 1)
@@ -77,7 +80,7 @@ def start_pool(kind: str, workers: int, warm_job: tuple[Callable, object], ctx=N
         pool = ThreadPool(workers)
         job = ThreadWarmUp(threading.Barrier(workers))
     try:
-        answers = pool.map_async(job, [warm_job] * workers, chunksize=1).get(timeout=WARM_UP_TIMEOUT_S + 5)
+        answers = pool_result(pool, pool.map_async(job, [warm_job] * workers, chunksize=1), WARM_UP_TIMEOUT_S + 5)
         if len(set(answers)) != workers:  # the barrier rules this out; check the guarantee anyway
             raise RuntimeError(f"expected {workers} different workers to answer, got {len(set(answers))}")
     except BaseException:

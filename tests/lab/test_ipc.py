@@ -6,6 +6,8 @@ import multiprocessing
 import pickle
 import sys
 import textwrap
+import threading
+import time
 from multiprocessing import shared_memory
 
 import numpy as np
@@ -39,9 +41,32 @@ def test_join_with_timeout_raises_when_a_task_is_never_done():
     with pytest.raises(TimeoutError, match="task_done"):
         ipc.join_with_timeout(tasks, 0.2)
     tasks.get(timeout=TIMEOUT)
-    tasks.task_done()  # lets the helper thread finish
+    tasks.task_done()
     with pytest.raises(ValueError, match="timeout"):
         ipc.join_with_timeout(tasks, -1)
+    with pytest.raises(TypeError, match="JoinableQueue"):
+        ipc.join_with_timeout(multiprocessing.Queue(), 1)
+
+
+def test_join_with_timeout_leaves_no_thread_waiting_after_a_timeout():
+    tasks = multiprocessing.JoinableQueue()
+    tasks.put(1)  # nobody takes it (the put starts the queue's own feeder thread)
+    before = set(threading.enumerate())
+    with pytest.raises(TimeoutError):
+        ipc.join_with_timeout(tasks, 0.2)
+    left = [thread.name for thread in set(threading.enumerate()) - before]
+    assert left == [], f"threads left waiting after the timeout: {left}"
+
+
+def test_join_with_timeout_returns_when_the_last_task_is_done_while_it_waits():
+    tasks = multiprocessing.JoinableQueue()
+    tasks.put(1)
+    worker = threading.Timer(0.3, lambda: (tasks.get(timeout=TIMEOUT), tasks.task_done()))
+    worker.start()
+    start = time.monotonic()
+    ipc.join_with_timeout(tasks, TIMEOUT)
+    assert 0.2 < time.monotonic() - start < TIMEOUT / 2
+    worker.join(timeout=TIMEOUT)
 
 
 # --- pickling ----------------------------------------------------------------------------------

@@ -22,6 +22,9 @@ def test_check_all_received(capsys):
     assert not ipc_checks.check_all_received({"c1": [("A", 1), ("A", 0), ("B", 0), ("B", 1)]}, ("A", "B"), 2)
     assert not ipc_checks.check_all_received([("A", 0)], ("A",), 1)
     assert "missing" in capsys.readouterr().out
+    timed_out = {"c1": [("A", 0)], "c2": TimeoutError("no item and no sentinel within 10 s")}
+    assert not ipc_checks.check_all_received(timed_out, ("A",), 1)
+    assert "Consumer 'c2' reported TimeoutError: no item and no sentinel within 10 s" in capsys.readouterr().out
 
 
 def test_check_deadlock_prediction():

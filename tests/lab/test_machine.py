@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -95,3 +96,65 @@ def test_machine_label_names_python_cpus_system_and_method():
     assert label.startswith(f"Python {platform.python_version()}, {machine.effective_cpus()} CPU")
     assert platform.system() in label
     assert label.endswith(", spawn") and "spawn" not in machine.machine_label()
+
+
+def fake_cgroup(monkeypatch, tmp_path, lines):
+    """Point machine at a fake /proc/self/cgroup saying this process is in ``lines``' cgroups."""
+    proc = tmp_path / "proc-self-cgroup"
+    proc.write_text("".join(line + "\n" for line in lines))
+    monkeypatch.setattr(machine, "PROC_SELF_CGROUP", proc)
+    root = tmp_path / "cgroup"
+    root.mkdir()
+    return root
+
+
+def test_cgroup_v2_quota_on_a_parent_of_this_process_cgroup(tmp_path, monkeypatch):
+    """systemd's CPUQuota= on a slice, or Slurm: the quota is on a cgroup above the process's own."""
+    root = fake_cgroup(monkeypatch, tmp_path, ["0::/system.slice/job.slice/job-1.scope"])
+    own = root / "system.slice" / "job.slice" / "job-1.scope"
+    own.mkdir(parents=True)
+    (own / "cpu.max").write_text("max 100000\n")
+    (own.parent / "cpu.max").write_text("200000 100000\n")  # job.slice: 2 CPUs
+    (root / "system.slice" / "cpu.max").write_text("max 100000\n")
+    (root / "other.slice").mkdir()
+    (root / "other.slice" / "cpu.max").write_text("50000 100000\n")  # not this process's: ignored
+    assert machine.cgroup_cpu_quota(root) == 2.0
+    (own / "cpu.max").write_text("150000 100000\n")  # the tightest quota on the way up wins
+    assert machine.cgroup_cpu_quota(root) == 1.5
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(machine, "process_cpus", lambda: 64)
+    assert machine.effective_cpus(root) == 2
+
+
+def test_cgroup_v1_quota_on_a_parent_of_this_process_cgroup(tmp_path, monkeypatch):
+    root = fake_cgroup(monkeypatch, tmp_path, ["5:memory:/elsewhere", "4:cpu,cpuacct:/slurm/uid_1/job_7"])
+    job = root / "cpu,cpuacct" / "slurm" / "uid_1" / "job_7"
+    job.mkdir(parents=True)
+    for folder, quota in ((job, "-1"), (job.parent, "300000"), (root / "cpu,cpuacct", "-1")):
+        (folder / "cpu.cfs_quota_us").write_text(quota + "\n")
+        (folder / "cpu.cfs_period_us").write_text("100000\n")
+    assert machine.cgroup_cpu_quota(root) == 3.0
+
+
+def test_cgroup_quota_when_this_process_cgroup_is_not_below_root(tmp_path, monkeypatch):
+    """In a container without its own cgroup namespace the named path is not there: the root's quota counts."""
+    root = fake_cgroup(monkeypatch, tmp_path, ["0::/docker/0123abc"])
+    (root / "cpu.max").write_text("100000 100000\n")
+    assert machine.cgroup_cpu_quota(root) == 1.0
+
+
+def test_default_start_method_agrees_with_this_python():
+    """What a fresh interpreter (no set_start_method) really uses, on every Python of the matrix."""
+    import subprocess
+
+    fresh = subprocess.run(
+        [sys.executable, "-c", "import multiprocessing as m; print(m.get_start_method())"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    assert fresh.stdout.strip() == machine.default_start_method()
+
+
+def test_a_missing_writable_tempdir_means_spawn_from_3_14_9():
+    assert machine.default_start_method("linux", (3, 14, 9), True, writable_tempdir=False) == "spawn"
+    assert machine.default_start_method("linux", (3, 14, 8), True, writable_tempdir=False) == "forkserver"
+    assert machine.default_start_method("linux", (3, 14, 9), True, writable_tempdir=True) == "forkserver"

@@ -126,6 +126,20 @@ def test_plot_arrivals_refuses_bad_runs(runs, error):
 # ---------------------------------------------------------------- interrupts
 
 
+@pytest.fixture
+def default_sigint():
+    """Give SIGINT Python's own handler for the test, then put back the one before.
+
+    Python installs that handler only if SIGINT was not ignored when it started: under
+    ``nohup``, or in a CI job started with SIGINT ignored, it stays ignored.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    if previous is not None:  # None: a handler not set from Python, which cannot be put back
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("default_sigint")
 def test_interrupt_after_interrupts_a_waiting_get_and_the_pool_is_cleaned_up():
     start = time.perf_counter()
     with pytest.raises(KeyboardInterrupt):
@@ -136,6 +150,7 @@ def test_interrupt_after_interrupts_a_waiting_get_and_the_pool_is_cleaned_up():
     assert multiprocessing.active_children() == []
 
 
+@pytest.mark.usefixtures("default_sigint")
 def test_interrupt_after_is_cancelled_when_the_block_ends_first():
     with interrupt_after(0.2):
         pass

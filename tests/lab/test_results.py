@@ -58,3 +58,31 @@ def test_end_process_stops_a_child_that_ignores_sigterm_and_skips_one_never_star
     ended = ctx.Process(target=noop)
     ended.start()
     assert end_process(ended, timeout=30) is False and ended.exitcode == 0
+
+
+def test_collect_watching_its_producers_names_one_that_died_at_once():
+    from helpers.processes import mystery
+
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    child = ctx.Process(target=mystery, args=(2,), name="producer")  # sys.exit(2), putting nothing
+    child.start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(ChildProcessError, match="producer died with exit code 2 before all the items arrived: 0 of 1"):
+            collect(queue, 1, timeout=60, watch=[child])
+    finally:
+        child.join(timeout=30)
+    assert time.monotonic() - start < 30
+
+
+def test_pool_result_says_how_long_it_waited_and_gives_a_result_that_comes():
+    from helpers.lab.results import pool_result
+    from helpers.workloads import wait
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        assert pool_result(pool, pool.map_async(abs, [-1, -2]), timeout=60) == [1, 2]
+        start = time.monotonic()
+        with pytest.raises(multiprocessing.TimeoutError, match="no result within 0.5 s"):
+            pool_result(pool, pool.apply_async(wait, (30,)), timeout=0.5)
+        assert time.monotonic() - start < 5

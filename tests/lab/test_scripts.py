@@ -6,10 +6,18 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
-from helpers.lab.scripts import capture_child_stderr, exception_lines, pid_alive, run_script, script_env
+from helpers.lab.scripts import (
+    capture_child_stderr,
+    exception_lines,
+    pid_alive,
+    run_script,
+    script_env,
+    script_session,
+)
 
 
 def test_a_script_can_import_helpers_and_reports_its_exit_status():
@@ -59,6 +67,36 @@ def test_pid_alive():
     ended = subprocess.Popen([sys.executable, "-c", "pass"])
     ended.wait(timeout=30)
     assert pid_alive(ended.pid) is False
+
+
+LEAVES_A_CHILD = """\
+import subprocess, sys
+
+marker = sys.argv[1]
+child = subprocess.Popen([sys.executable, "-c", f"import time; time.sleep(1.5); open({marker!r}, 'w').close()"])
+print(child.pid, flush=True)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups are POSIX")
+def test_script_session_tells_the_script_children_and_kills_them_at_the_end(tmp_path):
+    marker = tmp_path / "the child finished"
+    with script_session(LEAVES_A_CHILD, str(marker), timeout=60) as session:
+        assert session.result.returncode == 0, session.result.stderr
+        child = int(session.result.stdout)
+        assert session.still_running(child) is True  # the script has ended, its child runs on
+        assert session.still_running(os.getpid()) is False  # a process that is not the script's
+    time.sleep(2.5)
+    assert not marker.exists(), "the child the script left running was not killed"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups are POSIX")
+def test_script_session_stops_a_script_that_runs_too_long():
+    start = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired):
+        with script_session("import time; time.sleep(60)", timeout=0.5):
+            pass
+    assert time.monotonic() - start < 20
 
 
 def test_capture_child_stderr_restores_the_descriptor():

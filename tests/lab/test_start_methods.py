@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import subprocess
 import sys
 import tempfile
+import time
 
 import matplotlib
 
@@ -144,6 +146,22 @@ def test_a_daemon_child_is_terminated_when_its_parent_exits_and_a_normal_one_is_
     assert normal["child_finished"] is True and normal["child_alive_after"] is False
     assert normal["parent_waited"] >= 0.3
     assert daemon["child_finished"] is False and daemon["child_alive_after"] is False
+
+
+@pytest.mark.skipif(not POSIX, reason="process groups are POSIX")
+def test_parent_exits_neither_counts_nor_kills_a_process_that_got_the_child_pid(monkeypatch):
+    """Once the child has ended, its PID, printed by the script, may belong to another process."""
+    stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        monkeypatch.setenv("STRANGER_PID", str(stranger.pid))  # the script prints it as its child's PID
+        monkeypatch.setattr(lab, "PARENT_SCRIPT", "import os, time\nprint(os.environ['STRANGER_PID'], time.time())\n")
+        report = parent_exits(True, child_seconds=0.1)
+        assert report["child_alive_after"] is False
+        time.sleep(0.2)
+        assert stranger.poll() is None, "parent_exits killed a process that was not the script's"
+    finally:
+        stranger.kill()
+        stranger.wait(timeout=30)
 
 
 def test_the_parent_script_runs_the_nap_worker():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import multiprocessing
 import subprocess
 import sys
@@ -54,11 +55,60 @@ def test_start_pool_rejects_bad_arguments(kind, workers, error, match):
         start_pool(kind, workers, (count_primes, 10))
 
 
-def test_workers_import_little():
-    """A worker imports this module; it must not pull in the benchmark or plotting code."""
-    code = (
-        "import sys, helpers.lab.warmup; print(sorted(m for m in ('helpers.lab.bench', 'helpers.lab.bench_results',"
-        " 'dataclasses', 'matplotlib', 'numpy') if m in sys.modules))"
-    )
+HEAVY = ("helpers.lab.bench", "helpers.lab.bench_results", "dataclasses", "matplotlib", "numpy")
+
+
+def run_python(code: str) -> list[str]:
+    """Run ``code`` in a fresh interpreter from the repository root; return the words it printed."""
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert out.stdout.strip() == "[]", out.stderr
+    assert out.returncode == 0, out.stderr
+    return out.stdout.split()
+
+
+def imports_at_import_time(path: Path) -> set[str]:
+    """Return the modules that a module's source imports when it is imported (not inside functions)."""
+    found = set()
+    nodes = list(ast.parse(path.read_text(encoding="utf-8")).body)
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            nodes.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt))
+    return found
+
+
+def is_helpers(module: str) -> bool:
+    return module == "helpers" or module.startswith("helpers.")
+
+
+def test_workers_import_little():
+    """A worker imports this module; it and the helpers modules it imports must not pull in heavy modules.
+
+    What the standard library imports changes between versions (from Python 3.14,
+    ``multiprocessing.pool`` imports ``traceback``, which imports ``dataclasses``), and
+    a pool worker imports ``multiprocessing.pool`` anyway. So this checks what the
+    helpers modules themselves import, not everything that ends up in ``sys.modules``.
+    """
+    loaded = run_python("import sys, helpers.lab.warmup; print(*(m for m in sys.modules if m.startswith('helpers')))")
+    loaded = [m for m in loaded if is_helpers(m)]
+    assert "helpers.lab.warmup" in loaded and not set(loaded) & set(HEAVY), loaded
+    named = {}
+    for module in loaded:
+        path = ROOT.joinpath(*module.split("."))
+        named[module] = imports_at_import_time(path / "__init__.py" if path.is_dir() else path.with_suffix(".py"))
+    heavy = {m: sorted(i for i in imports if i.split(".")[0] in HEAVY or i in HEAVY) for m, imports in named.items()}
+    assert not any(heavy.values()), f"helpers modules a worker imports import heavy modules: {heavy}"
+    # Those named imports are all they bring in: with them imported first, importing
+    # warmup adds nothing but helpers modules.
+    others = sorted({i for imports in named.values() for i in imports if not is_helpers(i)})
+    added = run_python(
+        f"import sys\nfor m in {others!r}: __import__(m)\nbefore = set(sys.modules)\n"
+        "import helpers.lab.warmup\nprint(*sorted(set(sys.modules) - before))"
+    )
+    assert [m for m in added if not is_helpers(m)] == [], added
+    # Plotting and numbers are never imported by the standard library: they must be absent.
+    absent = run_python("import sys, helpers.lab.warmup; print(*{'matplotlib', 'numpy'} & set(sys.modules))")
+    assert absent == []
