@@ -57,7 +57,11 @@ def execute(path: Path) -> float:
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
     start = time.perf_counter()
-    client.execute(env=env)
+    try:
+        client.execute(env=env)
+    finally:  # nbclient leaves a kernel it did not create running: shut it down as Jupyter would
+        if km.has_kernel:
+            km.shutdown_kernel(now=False)
     elapsed = time.perf_counter() - start
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     notebook_rules.strip_output_paths(nb)

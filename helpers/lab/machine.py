@@ -179,7 +179,7 @@ def machine_report() -> dict[str, object]:
     return {
         "Python": platform.python_version(),
         "Implementation": platform.python_implementation(),
-        "Operating system": f"{platform.system()} {platform.release()}",
+        "Operating system": platform.system(),
         "Default start method here": default_start_method(),
         "Start method in use": multiprocessing.get_start_method(allow_none=True) or "(not set yet)",
         "Threads in this process (Python)": threading.active_count(),
