@@ -19,7 +19,7 @@ from pathlib import Path
 
 from helpers.lab.args import check_choice, check_int, check_seconds
 from helpers.lab.exercises import failure_hint, feedback, run_worker
-from helpers.lab.results import collect, end_process
+from helpers.lab.results import collect, end_process, signal_name
 from helpers.lab.timeline import Span, check_spans, max_concurrency, plot_timelines
 from helpers.processes import count_numbers, spell_letters
 
@@ -107,10 +107,8 @@ def describe_exit(exitcode: int | None) -> str:
         return "success"
     if exitcode > 0:
         return f"exit {exitcode}"
-    try:
-        return f"signal {signal.Signals(-exitcode).name}"
-    except ValueError:
-        return f"signal {-exitcode}"
+    name = signal_name(exitcode)
+    return name if name.startswith("signal ") else f"signal {name}"
 
 
 class ListHandler(logging.Handler):

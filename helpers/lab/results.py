@@ -32,11 +32,15 @@ def how_it_ended(exitcode: int | None) -> str:
         return "exited normally (exit code 0)"
     if exitcode > 0:
         return f"died with exit code {exitcode}"
+    return f"was killed by {signal_name(exitcode)} (exit code {exitcode})"
+
+
+def signal_name(exitcode: int) -> str:
+    """Name the signal that a negative exit code stands for: ``"SIGKILL"``, or ``"signal 1000"``."""
     try:
-        name = signal.Signals(-exitcode).name
+        return signal.Signals(-exitcode).name
     except ValueError:
-        name = f"signal {-exitcode}"
-    return f"was killed by {name} (exit code {exitcode})"
+        return f"signal {-exitcode}"
 
 
 def collect(queue, count: int, timeout: float = 30.0, *, watch: Iterable = ()) -> list:

@@ -206,16 +206,3 @@ def capture_child_stderr() -> Iterator[Captured]:
             os.close(saved)
             file.seek(0)
             captured.text = file.read().decode("utf-8", errors="replace")
-
-
-def pid_alive(pid: int) -> bool | None:
-    """Return whether a process with this PID exists (``None`` on Windows, where this cannot tell)."""
-    if sys.platform == "win32":
-        return None  # os.kill on Windows would terminate the process
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -13,7 +13,6 @@ import pytest
 from helpers.lab.scripts import (
     capture_child_stderr,
     exception_lines,
-    pid_alive,
     run_script,
     script_env,
     script_session,
@@ -60,13 +59,6 @@ def test_capture_child_stderr_catches_a_spawned_childs_traceback():
         child.join(timeout=60)
     assert child.exitcode == 1
     assert captured.exception_lines()[0].startswith("TypeError")
-
-
-def test_pid_alive():
-    assert pid_alive(os.getpid()) is True
-    ended = subprocess.Popen([sys.executable, "-c", "pass"])
-    ended.wait(timeout=30)
-    assert pid_alive(ended.pid) is False
 
 
 LEAVES_A_CHILD = """\
