@@ -214,7 +214,12 @@ def test_serve_requests_stops_when_idle():
 
 def test_serve_requests_stops_at_eof():
     here, there = multiprocessing.Pipe()
-    server = start(messages.serve_requests, there)
+    if multiprocessing.get_start_method() == "fork":
+        # A forked child holds a copy of `here` too, so closing the parent's gives it no EOF:
+        # it stops only at its idle timeout (under spawn and forkserver it gets only `there`).
+        server = start(messages.serve_requests, there, 1.0)
+    else:
+        server = start(messages.serve_requests, there)  # EOF at once, long before its 30 s idle timeout
     there.close()
     here.close()  # no None: the server sees EOFError
     finish(server)
