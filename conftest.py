@@ -19,7 +19,6 @@ segment or a semaphore behind.
 """
 
 import os
-import platform
 import sys
 from pathlib import Path
 
@@ -28,8 +27,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "scripts"))
 import notebook_rules  # noqa: E402
-
-from helpers.lab.book import book_start_method  # noqa: E402
 
 pytest_plugins = ["tests.leak_check"]
 
@@ -62,10 +59,9 @@ _NBVAL_MODE = pytest.StashKey[str]()
 
 
 def _nbval_mode() -> tuple[str, str]:
-    here = f"{platform.python_implementation()} {platform.python_version()}, {book_start_method()}"
-    differences = notebook_rules.reference_problems(
-        platform.python_version(), book_start_method(), platform.python_implementation()
-    )
+    run = notebook_rules.this_run()
+    here = f"{run['implementation']} {run['python']}, {run['start_method']}"
+    differences = notebook_rules.reference_problems(run)
     reference = f"CPython {notebook_rules.REFERENCE_PYTHON}, {notebook_rules.REFERENCE_START_METHOD}"
     if not differences:
         return "strict", f"{here} made the stored outputs: every output is compared"

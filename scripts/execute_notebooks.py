@@ -105,13 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"not a notebook file: {path}")
     if args.check:
         return check(paths)
-    import platform
-
-    from helpers.lab.book import book_start_method
-
-    here = notebook_rules.reference_problems(
-        platform.python_version(), book_start_method(), platform.python_implementation()
-    )
+    here = notebook_rules.reference_problems(notebook_rules.this_run())
     if here and not args.any_python:
         parser.error("the stored outputs would be " + "; ".join(here)
                      + f": run `{notebook_rules.EXECUTE_COMMAND}` (it provides the reference Python), or add --any-python")

@@ -345,23 +345,33 @@ def outputs_digest(nb) -> str:
     return hashlib.sha256(json.dumps(code, sort_keys=True, ensure_ascii=True).encode()).hexdigest()
 
 
-def stamp(nb) -> None:
-    """Record in the notebook's metadata that the execute script made its outputs."""
+def this_run() -> dict[str, str]:
+    """The facts a stamp records of the Python and start method running now."""
     import platform
 
     from helpers.lab.book import book_start_method
 
-    nb.metadata[STAMP_KEY] = {
-        "executed_by": "scripts/execute_notebooks.py",
+    return {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
         "start_method": book_start_method(),
+    }
+
+
+def stamp(nb) -> None:
+    """Record in the notebook's metadata that the execute script made its outputs."""
+    nb.metadata[STAMP_KEY] = {
+        "executed_by": "scripts/execute_notebooks.py",
+        **this_run(),
         "outputs_sha256": outputs_digest(nb),
     }
 
 
-def reference_problems(python_version: str, start_method: str, implementation: str = "CPython") -> list[str]:
-    """Return why outputs made under this Python and start method are not the reference ones."""
+def reference_problems(run: dict) -> list[str]:
+    """Return why outputs made under ``run`` (a stamp, or :func:`this_run`) are not the reference ones."""
+    python_version = run.get("python", "unknown")
+    implementation = run.get("implementation", "CPython")  # stamps older than this field
+    start_method = run.get("start_method", "unknown")
     problems = []
     if implementation != "CPython" or python_version.split(".")[:2] != REFERENCE_PYTHON.split("."):
         problems.append(f"made with {implementation} {python_version}, not the reference CPython {REFERENCE_PYTHON}")
@@ -379,10 +389,7 @@ def provenance_problems(nb) -> list[str]:
     recorded = nb.metadata.get(STAMP_KEY, {})
     if not recorded:
         return ["its outputs carry no stamp of the execute script"]
-    problems = reference_problems(
-        recorded.get("python", "unknown"), recorded.get("start_method", "unknown"),
-        recorded.get("implementation", "CPython"),
-    )
+    problems = reference_problems(recorded)
     if recorded.get("outputs_sha256") != outputs_digest(nb):
         problems.append("its code or outputs changed after the execute script made them (saved from Jupyter?)")
     views = {
