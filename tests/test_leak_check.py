@@ -71,8 +71,15 @@ def test_psutil_sees_what_proc_sees():
     child = multiprocessing.Process(target=sleep_forever, args=(60,))
     child.start()
     try:
-        via_proc = leak_check.processes_from_proc(marker)[child.pid]
-        via_psutil = leak_check.processes_from_psutil(marker)[child.pid]
+        # A child that is still starting may exec between the two reads and change its command
+        # line; once it has settled the two readings must agree.
+        deadline = time.monotonic() + 10
+        while True:
+            via_proc = leak_check.processes_from_proc(marker)[child.pid]
+            via_psutil = leak_check.processes_from_psutil(marker)[child.pid]
+            if via_psutil == via_proc or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         found = leak_check.run_processes(marker)
     finally:
         end_process(child, timeout=0)

@@ -35,8 +35,9 @@ def test_racy_consumer_misses_items_of_a_slow_producer():
 
 def test_racy_consumer_takes_everything_already_there():
     items, results = multiprocessing.Queue(), multiprocessing.Queue()
-    for i in range(3):
-        items.put(("A", i))
+    # A producer that has exited has flushed its items into the pipe (its feeder thread is joined at
+    # exit); items put here could still sit in our feeder thread's buffer when a forked child looks.
+    finish(start(messages.produce, items, "A", 3))
     consumer = start(messages.consume_while_not_empty, items, results)
     assert results.get(timeout=TIMEOUT) == [("A", 0), ("A", 1), ("A", 2)]
     finish(consumer)
