@@ -103,15 +103,57 @@ def fit_serial_fraction(workers: Sequence[int], speedups: Sequence[float]) -> fl
     return float(min(1.0, max(0.0, f)))
 
 
-def fit_amdahl(result: BenchResult, kind: str = "processes", include_startup: bool = False) -> AmdahlFit | None:
-    """Fit Amdahl's law to ``kind``'s speedups for 2 up to ``result.cpus`` workers; None if there are none.
+MIN_FIT_COUNTS = 3  # worker counts of 2 or more a fit needs: one or two noisy points fix any curve
 
-    Counts above the CPU count are left out: past it, workers take turns on the
-    CPUs, a limit Amdahl's law does not describe. On a one-CPU machine there is
-    nothing to fit and the answer is None.
+
+def fit_amdahl(result: BenchResult, kind: str = "processes", include_startup: bool = False) -> AmdahlFit | None:
+    """Fit Amdahl's law to ``kind``'s speedups for 2 up to ``result.compute_cores`` workers, or return None.
+
+    Only counts up to the whole cores are used: past them, workers share cores
+    (hyperthreads) or take turns on the CPUs, limits Amdahl's law does not
+    describe. With fewer than ``MIN_FIT_COUNTS`` such counts (a machine with 2
+    or 3 cores, say) the answer is None: a curve through one or two noisy points
+    says nothing about the serial fraction. :func:`fit_note` says which case it is.
     """
-    counts = [n for n in result.workers(kind) if 2 <= n <= result.cpus]
-    if not counts:
+    counts = [n for n in result.workers(kind) if 2 <= n <= result.compute_cores]
+    if len(counts) < MIN_FIT_COUNTS:
         return None
     speedups = [result.speedup(kind, n, include_startup) for n in counts]
     return AmdahlFit(fit_serial_fraction(counts, speedups), tuple(counts), tuple(speedups))
+
+
+def fit_note(result: BenchResult, kind: str = "processes") -> str:
+    """Return the fit's one-line description, or why there is no fit for ``result``."""
+    fit = fit_amdahl(result, kind)
+    if fit is not None:
+        return fit.describe()
+    counts = [n for n in result.workers(kind) if 2 <= n <= result.compute_cores]
+    cores = result.compute_cores
+    return (
+        f"no Amdahl fit: it needs {MIN_FIT_COUNTS} worker counts from 2 up to the {cores} whole "
+        f"core{'s' if cores != 1 else ''} here, and this run has {len(counts)} ({counts or 'none'}); "
+        "the Karp-Flatt fractions below show the same per worker count"
+    )
+
+
+def karp_flatt(speedup: float, workers: int) -> float:
+    """Return the Karp-Flatt metric: the serial fraction that one measured speedup implies.
+
+    ``e = (1/S - 1/n) / (1 - 1/n)``, Amdahl's law solved for ``f`` at one point.
+    If ``e`` stays the same as ``n`` grows, the loss is a fixed serial part; if it
+    grows, an overhead grows with the workers (more tasks to hand out, workers
+    sharing cores). Below 0 means a super-linear point, usually noise.
+
+    >>> round(karp_flatt(amdahl_speedup(0.1, 4), 4), 6)
+    0.1
+    >>> karp_flatt(2.0, 2)
+    0.0
+    """
+    n = check_int("workers", workers, 2)
+    s = check_number("speedup", speedup, 1e-9, math.inf)
+    return (1 / s - 1 / n) / (1 - 1 / n)
+
+
+def karp_flatt_series(result: BenchResult, kind: str = "processes") -> list[tuple[int, float]]:
+    """Return ``(workers, e)`` for every count of 2 or more measured for ``kind`` (see :func:`karp_flatt`)."""
+    return [(n, karp_flatt(result.speedup(kind, n), n)) for n in result.workers(kind) if n >= 2]

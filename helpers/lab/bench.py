@@ -30,11 +30,19 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import random
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 
-from helpers.lab.amdahl import fit_amdahl
 from helpers.lab.args import check_callable, check_choice, check_int, check_int_list, check_seconds
+from helpers.lab.bench_plan import (  # re-exported: how a sweep is planned
+    MAX_WORKERS_LIMIT,
+    default_max_workers,
+    default_worker_counts,
+    even_task_count,
+    expectation,
+)
 from helpers.lab.bench_results import (  # re-exported: the benchmark's vocabulary
     KINDS,
     PARALLEL_KINDS,
@@ -48,69 +56,15 @@ from helpers.lab.bench_results import (  # re-exported: the benchmark's vocabula
     make_row,
     thread_label,
 )
-from helpers.lab.machine import effective_cpus, machine_label
+from helpers.lab.machine import compute_cores, effective_cpus, load_average, load_note, machine_label
 from helpers.lab.results import pool_result
 from helpers.lab.warmup import start_pool
 
-MAX_WORKERS_LIMIT = 256
-
 __all__ = [
     "KINDS", "MAX_WORKERS_LIMIT", "PARALLEL_KINDS", "WORKLOADS", "BenchResult", "Row", "SizeSweep", "Workload",
-    "default_max_workers", "expectation", "get_workload", "gil_enabled", "load_note", "main", "run_bench",
-    "sweep_task_sizes", "thread_label", "time_once",
+    "default_max_workers", "default_worker_counts", "even_task_count", "expectation", "get_workload", "gil_enabled",
+    "load_note", "main", "run_bench", "sweep_task_sizes", "thread_label", "time_once",
 ]
-
-
-def default_max_workers(cpus: int | None = None) -> int:
-    """Return the largest worker count a sweep tries by default: ``max(4, 2 x cpus)``.
-
-    Twice the CPUs shows what happens past the CPU count; at least 4 so that a
-    one-CPU machine still draws a curve.
-
-    >>> default_max_workers(1), default_max_workers(2), default_max_workers(8)
-    (4, 4, 16)
-    """
-    cpus = effective_cpus() if cpus is None else cpus
-    return max(4, 2 * cpus)
-
-
-# --------------------------------------------------------------------------- the machine
-
-
-def expectation(cpus: int | None = None) -> str:
-    """Return what a reader should expect of process speedups on a machine with ``cpus`` CPUs.
-
-    >>> expectation(1).startswith("This machine has 1 effective CPU:")
-    True
-    """
-    cpus = effective_cpus() if cpus is None else cpus
-    if cpus == 1:
-        return (
-            "This machine has 1 effective CPU: processes have no second core to run on, so their "
-            "speedup stays near 1 (or below, after paying for start-up); only waiting tasks speed up."
-        )
-    return (
-        f"This machine has {cpus} effective CPUs: CPU-bound processes should approach a speedup of "
-        f"{cpus} at {cpus} workers and stop rising there; GIL-bound threads should stay near 1."
-    )
-
-
-def load_note(cpus: int | None = None) -> str | None:
-    """Return a warning when other programs keep the CPUs busy (1-minute load average), else None.
-
-    A speedup measured while the CPUs are busy is lower than the machine can give:
-    a worker waits for a CPU that another program holds.
-    """
-    if not hasattr(os, "getloadavg"):
-        return None
-    cpus = effective_cpus() if cpus is None else cpus
-    load = os.getloadavg()[0]
-    if load < 0.5:
-        return None
-    return (
-        f"note: the 1-minute load average is {load:.2f} on {cpus} effective CPU(s): other programs "
-        "are running, so speedups measured now may be lower than this machine can give."
-    )
 
 
 # --------------------------------------------------------------------------- measuring
@@ -155,8 +109,7 @@ def _worker_counts(workers: Iterable[int] | None, max_workers: int | None) -> li
     if workers is not None and max_workers is not None:
         raise ValueError("give workers or max_workers, not both")
     if workers is None:
-        top = default_max_workers() if max_workers is None else check_int("max_workers", max_workers, 1, MAX_WORKERS_LIMIT)
-        return list(range(1, top + 1))
+        return default_worker_counts(max_workers)
     counts = check_int_list("workers", workers, 1, MAX_WORKERS_LIMIT)
     if len(set(counts)) != len(counts):
         raise ValueError(f"workers must not repeat a count, got {counts}")
@@ -174,31 +127,68 @@ def _kinds(kinds: Iterable[str]) -> tuple[str, ...]:
     return kinds
 
 
+def _what_to_run(workload, size, tasks, counts) -> tuple[str, Callable, list, tuple, int | None]:
+    """Return (name, func, task list, warm-up job, size) for a built-in workload's name or a function."""
+    if callable(workload):
+        if size is not None:
+            raise TypeError("size is for the built-in workloads; with a function, give its tasks as a list")
+        if isinstance(tasks, (str, bytes)) or not isinstance(tasks, Sequence) or not tasks:
+            raise TypeError(
+                f"with a function, tasks must be a non-empty list of its arguments (one per task), got {tasks!r}"
+            )
+        module, qualname = getattr(workload, "__module__", None), getattr(workload, "__qualname__", "")
+        name = f"{module}.{qualname}"
+        interactive = module == "__main__" and not getattr(sys.modules.get("__main__"), "__file__", None)
+        if "<" in qualname or interactive:  # <lambda>, <locals>: pickle cannot name them
+            raise TypeError(
+                f"a pool's workers must import the function, and {name} is defined in a notebook cell or "
+                "inside another function: put it in a module file (%%writefile) and import it from there"
+            )
+        return name, workload, list(tasks), (workload, tasks[0]), None
+    if not isinstance(workload, str):
+        raise TypeError(f"workload must be one of {', '.join(map(repr, WORKLOADS))} or a function, got {workload!r}")
+    spec = get_workload(workload)
+    size = spec.default_size if size is None else check_int("size", size, *spec.size_range)
+    if tasks is None:
+        tasks = even_task_count(counts, spec.default_tasks)
+    else:
+        tasks = check_int("tasks", tasks, 1, 100_000)
+    return workload, spec.func, [spec.task_arg(size)] * tasks, (spec.func, spec.warm_up_arg), size
+
+
 def run_bench(
-    workload: str = "cpu",
+    workload: str | Callable = "cpu",
     *,
     size: int | None = None,
-    tasks: int | None = None,
+    tasks: int | Sequence | None = None,
     max_workers: int | None = None,
     workers: Iterable[int] | None = None,
-    repeats: int = 3,
+    repeats: int = 5,
     kinds: Iterable[str] = PARALLEL_KINDS,
     chunksize: int = 1,
     start_method: str | None = None,
     progress: bool = True,
     on_step: Callable[[int, int, str], None] | None = None,
     timeout: float = 600.0,
+    seed: int | None = None,
 ) -> BenchResult:
     """Time ``workload`` serially and on pools of each kind and worker count; return a :class:`BenchResult`.
 
-    - ``workload``: ``"cpu"`` (pure-Python prime counting), ``"numpy"`` (NumPy
-      ``sin``, which releases the GIL) or ``"io"`` (tasks that only wait).
-    - ``size``: how big each task is (see ``WORKLOADS[workload].size_unit``);
-      ``tasks``: how many equal tasks (default 24, which 1, 2, 3, 4, 6, 8 and 12
-      workers split evenly).
-    - ``workers`` (a list) or ``max_workers`` (1 up to it); default 1 up to
-      ``max(4, 2 x effective CPUs)``.
-    - ``repeats``: how many times each point is timed (the row keeps median, min, max).
+    - ``workload``: a built-in workload, ``"cpu"`` (pure-Python prime counting),
+      ``"numpy"`` (NumPy ``sin``, which releases the GIL) or ``"io"`` (tasks that
+      only wait), or any function a child process can import (from a module file,
+      not a notebook cell), such as one you wrote.
+    - ``tasks``: for a built-in workload, how many equal tasks of ``size`` (see
+      ``WORKLOADS[workload].size_unit``); by default the smallest multiple of
+      every worker count that is at least the workload's ``default_tasks``, so
+      every worker count splits them evenly. For a function: the list of its
+      arguments, one per task (``func(task)`` is one task).
+    - ``workers`` (a list) or ``max_workers``; default
+      :func:`~helpers.lab.bench_plan.default_worker_counts`.
+    - ``repeats``: rounds; each round times serial and every pool once, in a
+      shuffled order (``seed`` fixes it), so slow drifts and bursts of load from
+      other programs spread over all points. Rows keep median, min, max and each
+      round's seconds; speedups are medians of each round's ratio.
     - ``kinds``: the parallel kinds to time besides serial, from ``("threads", "processes")``.
     - ``chunksize``: tasks a worker takes at a time (``Pool.map``'s ``chunksize``).
     - ``start_method``: for the process pools; default: the current default method.
@@ -208,10 +198,8 @@ def run_bench(
     Raises ``TypeError``/``ValueError`` naming a bad argument, and
     ``RuntimeError`` if a pool's results differ from the serial ones.
     """
-    spec = get_workload(workload)
-    size = spec.default_size if size is None else check_int("size", size, *spec.size_range)
-    tasks = spec.default_tasks if tasks is None else check_int("tasks", tasks, 1, 100_000)
     counts = _worker_counts(workers, max_workers)
+    name, func, task_list, warm_job, size = _what_to_run(workload, size, tasks, counts)
     repeats = check_int("repeats", repeats, 1, 100)
     chunksize = check_int("chunksize", chunksize, 1, 100_000)
     kinds = _kinds(kinds)
@@ -222,30 +210,32 @@ def run_bench(
         check_callable("on_step", on_step)
 
     ctx = multiprocessing.get_context(start_method)
-    task_list = [spec.task_arg(size)] * tasks
-    warm_job = (spec.func, spec.warm_up_arg)
     points = [("serial", 1)] + [(k, n) for k in KINDS if k in kinds for n in counts]
     samples: dict[tuple[str, int], list[float]] = {p: [] for p in points}
     startups: dict[tuple[str, int], list[float]] = {p: [] for p in points}
     expected = None
+    shuffle = random.Random(seed).shuffle
+    load = load_average()
 
     total = repeats * len(points)
     bar = None
     if progress:
         from tqdm.auto import tqdm  # imported here: children never need it
 
-        bar = tqdm(total=total, desc=f"{workload} benchmark", unit="run")
+        bar = tqdm(total=total, desc=f"{name} benchmark", unit="run")
     done = 0
     try:
-        for _ in range(repeats):  # interleaved: each round times every point once
-            for kind, n in points:
+        for _ in range(repeats):  # each round times every point once, in a new order
+            order = list(points)
+            shuffle(order)
+            for kind, n in order:
                 work_s, startup_s, results = time_once(
-                    kind, n, spec.func, task_list, chunksize=chunksize, ctx=ctx, warm_job=warm_job, timeout=timeout
+                    kind, n, func, task_list, chunksize=chunksize, ctx=ctx, warm_job=warm_job, timeout=timeout
                 )
                 if expected is None:
                     expected = results
                 elif results != expected:
-                    raise RuntimeError(f"{kind} with {n} workers returned different results from serial")
+                    raise RuntimeError(f"{kind} with {n} workers returned different results from the first run")
                 samples[(kind, n)].append(work_s)
                 if kind != "serial":
                     startups[(kind, n)].append(startup_s)
@@ -262,8 +252,9 @@ def run_bench(
     rows = tuple(make_row(k, n, samples[(k, n)], startups[(k, n)]) for k, n in points)
     method = ctx.get_start_method()
     return BenchResult(
-        workload=workload, size=size, tasks=tasks, chunksize=chunksize, rows=rows,
+        workload=name, size=size, tasks=len(task_list), chunksize=chunksize, rows=rows,
         cpus=effective_cpus(), gil_enabled=gil_enabled(), start_method=method, machine=machine_label(method),
+        cores=compute_cores(), load=load,
     )
 
 
@@ -299,7 +290,7 @@ def sweep_task_sizes(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run a benchmark from the command line, print its table and headline ratios, save the figure."""
+    """Run a benchmark from the command line: print how, the table, the headline ratios; save the figure."""
     import argparse
 
     parser = argparse.ArgumentParser(
@@ -308,17 +299,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workload", choices=sorted(WORKLOADS), default="cpu", help="what each task does (default: cpu)")
     parser.add_argument("--size", type=int, help="task size (cpu: count primes below it; numpy: sin passes; io: ms)")
-    parser.add_argument("--tasks", type=int, help="number of equal tasks (default: 24)")
-    parser.add_argument("--max-workers", type=int, help="try 1 up to this many workers (default: max(4, 2 x effective CPUs))")
-    parser.add_argument("--repeats", type=int, default=3, help="times each point is measured (default: 3)")
+    parser.add_argument("--tasks", type=int,
+                        help="number of equal tasks (default: the smallest multiple of every worker count that is at "
+                             "least the workload's default, 96 for cpu)")
+    parser.add_argument("--max-workers", type=int,
+                        help="try 1, 2, 3, 4, 6, 8, 12, ... up to this many workers, and the CPU and core counts "
+                             "(default: max(4, 2 x effective CPUs))")
+    parser.add_argument("--repeats", type=int, default=5, help="rounds; each times every point once (default: 5)")
     parser.add_argument("--start-method", choices=multiprocessing.get_all_start_methods(),
                         help="start method of the process pools (default: the book's, spawn unless MP_BOOK_START_METHOD is set)")
     parser.add_argument("--output", default=os.path.join("_build", "bench", "speedup.png"),
                         help="where to save the figure (default: _build/bench/speedup.png)")
+    parser.add_argument("--save-reference", metavar="FILE",
+                        help="also store the result with its provenance as JSON (a reference curve for the book)")
     parser.add_argument("--no-plot", action="store_true", help="do not draw or save a figure")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
 
+    from helpers.lab.amdahl import fit_note, karp_flatt_series
     from helpers.lab.book import book_start_method
 
     load = load_note()
@@ -332,13 +330,19 @@ def main(argv: list[str] | None = None) -> int:
         )
     except (TypeError, ValueError) as error:
         parser.error(str(error))
+    print(result.method())
     print(result.table())
     print()
     print(result.headline(2))
-    print(expectation(result.cpus))
-    fit = fit_amdahl(result)
-    if fit is not None:
-        print(f"Amdahl fit over {list(fit.workers)} workers: serial fraction {fit.serial_fraction:.3f}")
+    print(expectation(result.cpus, result.cores, result.gil_enabled))
+    series = karp_flatt_series(result)
+    if series:
+        print("Karp-Flatt serial fraction of processes: " + ", ".join(f"{n} workers {e:.3f}" for n, e in series))
+    print(fit_note(result))
+    if args.save_reference:
+        from helpers.lab.bench_reference import save_reference
+
+        print(f"reference curve saved to {save_reference(result, args.save_reference)}")
     if not args.no_plot:
         import matplotlib
 

@@ -14,7 +14,7 @@ the drawing; both build on the plain data here, so that neither needs the other
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from helpers.workloads import count_primes, numpy_sines, wait
@@ -36,7 +36,7 @@ class Workload:
     size_unit: str  # what ``size`` counts, for help texts and the panel
     size_range: tuple[int, int]  # allowed sizes, inclusive
     default_size: int
-    default_tasks: int
+    default_tasks: int  # at least this many; run_bench rounds up to a multiple of every worker count
     warm_up_arg: object  # a trivial task each worker runs once during start-up
 
     def task_arg(self, size: int) -> object:
@@ -47,7 +47,7 @@ class Workload:
 WORKLOADS: dict[str, Workload] = {
     "cpu": Workload(
         "cpu", "count primes (pure Python)", count_primes, "count primes below this number",
-        (1, 2_000_000), 60_000, 24, 10,
+        (1, 2_000_000), 60_000, 96, 10,
     ),
     "numpy": Workload(
         "numpy", "NumPy sin (releases the GIL)", numpy_sines, "numpy.sin over 50,000 numbers, this many times",
@@ -92,13 +92,24 @@ def thread_label(gil: bool | None = None) -> str:
 # --------------------------------------------------------------------------- results
 
 
+def uneven_counts(tasks: int, workers: Iterable[int]) -> list[int]:
+    """Return the worker counts that ``tasks`` equal tasks do not divide: their last round is partial.
+
+    >>> uneven_counts(12, [1, 2, 3, 4, 5, 6, 7, 8])
+    [5, 7, 8]
+    """
+    return [n for n in workers if tasks % n]
+
+
 @dataclass(frozen=True)
 class Row:
     """One point of a sweep: ``kind`` with ``workers`` workers, timed ``repeats`` times.
 
     ``seconds`` is the median wall time of the work (pool start-up excluded),
     ``seconds_min`` and ``seconds_max`` its range, ``startup`` the median seconds
-    from creating the pool until every worker had answered (0 for serial).
+    from creating the pool until every worker had answered (0 for serial), and
+    ``samples`` the work seconds of each round, in round order (the benchmark
+    compares each round's parallel time with the same round's serial time).
     """
 
     kind: str
@@ -108,6 +119,7 @@ class Row:
     seconds_max: float
     repeats: int
     startup: float
+    samples: tuple[float, ...] = ()
 
     @property
     def total(self) -> float:
@@ -122,7 +134,7 @@ def make_row(kind: str, workers: int, samples: Sequence[float], startups: Sequen
     return Row(
         kind=kind, workers=workers, seconds=statistics.median(samples),
         seconds_min=min(samples), seconds_max=max(samples), repeats=len(samples),
-        startup=statistics.median(startups) if startups else 0.0,
+        startup=statistics.median(startups) if startups else 0.0, samples=tuple(samples),
     )
 
 
@@ -131,12 +143,17 @@ class BenchResult:
     """The tidy result of :func:`helpers.lab.bench.run_bench`: its rows and where they were measured.
 
     ``machine`` is :func:`helpers.lab.machine.machine_label` of the run (Python,
-    CPUs, operating system, start method); ``cpus`` and ``gil_enabled`` are kept
-    apart because the figures draw with them.
+    CPUs, operating system, start method); ``cpus``, ``cores`` and ``gil_enabled``
+    are kept apart because the figures draw with them. ``cores`` is how many of
+    the ``cpus`` are whole physical cores (fewer where CPUs are hyperthreads;
+    ``None``: unknown); ``load`` the 1-minute load average just before measuring
+    (``None`` where the system has none). ``workload`` names a built-in workload
+    (``WORKLOADS``) or, for a function of the reader's, its ``module.name``;
+    ``size`` is ``None`` then.
     """
 
     workload: str
-    size: int
+    size: int | None
     tasks: int
     chunksize: int
     rows: tuple[Row, ...]
@@ -144,6 +161,8 @@ class BenchResult:
     gil_enabled: bool
     start_method: str
     machine: str
+    cores: int | None = None
+    load: float | None = None
 
     def __post_init__(self) -> None:
         if not any(r.kind == "serial" for r in self.rows):
@@ -155,14 +174,27 @@ class BenchResult:
         return WORKLOADS[self.workload].label if self.workload in WORKLOADS else self.workload
 
     @property
+    def compute_cores(self) -> int:
+        """The CPUs that are whole cores: ``cores`` where known and fewer than ``cpus``, else ``cpus``."""
+        return min(self.cpus, self.cores) if self.cores else self.cpus
+
+    @property
     def measured_on(self) -> str:
-        """The line every figure and table carries: the machine label, and the GIL if it was off."""
-        return f"measured on {self.machine}" + ("" if self.gil_enabled else ", free-threaded (GIL off)")
+        """The line every figure and table carries: the machine, the GIL if it was off, the load before."""
+        return (
+            f"measured on {self.machine}" + ("" if self.gil_enabled else ", free-threaded (GIL off)")
+            + ("" if self.load is None else f", load {self.load:.2f} before")
+        )
+
+    @property
+    def what(self) -> str:
+        """The workload and its tasks in a few words: ``"count primes (pure Python), 12 tasks of size 60,000"``."""
+        return f"{self.label}, {self.tasks} tasks" + ("" if self.size is None else f" of size {self.size:,}")
 
     @property
     def title(self) -> str:
         """A two-line figure title: the workload, then where it was measured."""
-        return f"{self.label}, {self.tasks} tasks of size {self.size:,}\n{self.measured_on}"
+        return f"{self.what}\n{self.measured_on}"
 
     def kinds(self) -> list[str]:
         """Return the kinds measured, in the order of ``KINDS``."""
@@ -189,9 +221,29 @@ class BenchResult:
         r = self.row(kind, workers)
         return r.total if include_startup else r.seconds
 
+    def round_speedups(self, kind: str, workers: int = 1) -> list[float]:
+        """Return each round's serial seconds / that round's ``kind`` seconds (work only).
+
+        The benchmark times serial and every pool once per round, so a round's
+        two times were taken close together, under the same load. Rows without
+        per-round samples (made by hand) give the one ratio of their medians.
+        """
+        serial, row = self.serial, self.row(kind, workers)
+        if serial.samples and len(serial.samples) == len(row.samples):
+            return [s / p for s, p in zip(serial.samples, row.samples)]
+        return [serial.seconds / row.seconds]
+
     def speedup(self, kind: str, workers: int = 1, include_startup: bool = False) -> float:
-        """Return serial seconds / ``kind`` seconds (above 1: faster than serial)."""
-        return self.serial.seconds / self.seconds(kind, workers, include_startup)
+        """Return how many times faster than serial ``kind`` ran (above 1: faster).
+
+        Work only: the median of the rounds' ratios (:meth:`round_speedups`).
+        With ``include_startup``: median serial seconds / (median work + median start-up).
+        """
+        import statistics
+
+        if include_startup:
+            return self.serial.seconds / self.seconds(kind, workers, include_startup=True)
+        return statistics.median(self.round_speedups(kind, workers))
 
     def speedups(self, kind: str, include_startup: bool = False) -> list[float]:
         """Return the speedups of ``kind`` in the order of :meth:`workers`."""
@@ -217,25 +269,45 @@ class BenchResult:
     def table(self) -> str:
         """Return the rows as a text table: work seconds (median, min-max), start-up, speedup."""
         lines = [
-            f"{self.label}: {self.tasks} tasks of size {self.size:,}",
+            f"{self.what}",
             f"chunksize {self.chunksize}; {self.measured_on}",
-            f"{'kind':<10}{'workers':>8}{'median s':>10}{'min s':>9}{'max s':>9}{'start-up s':>12}{'speedup':>9}",
+            f"{'kind':<10}{'workers':>8}{'median s':>10}{'min s':>9}{'max s':>9}{'start-up s':>12}"
+            f"{'speedup':>9}{'efficiency':>12}",
         ]
         for kind in self.kinds():
             for n in self.workers(kind):
                 r = self.row(kind, n)
                 lines.append(
                     f"{kind:<10}{n:>8}{r.seconds:>10.3f}{r.seconds_min:>9.3f}{r.seconds_max:>9.3f}"
-                    f"{r.startup:>12.3f}{self.speedup(kind, n):>8.2f}x"
+                    f"{r.startup:>12.3f}{self.speedup(kind, n):>8.2f}x{self.efficiency(kind, n):>12.2f}"
                 )
         return "\n".join(lines)
 
+    def method(self) -> str:
+        """Return how the numbers were made, in one line."""
+        repeats = self.serial.repeats
+        uneven = uneven_counts(self.tasks, sorted({r.workers for r in self.rows}))
+        split = (f"a multiple of every worker count" if not uneven else
+                 f"not a multiple of {uneven} workers, whose last round is partial")
+        return (
+            f"method: {self.tasks} equal tasks ({split}), chunksize {self.chunksize}; serial and every pool timed "
+            f"once per round in a shuffled order, {repeats} round{'s' if repeats != 1 else ''}; pool start-up timed "
+            f"apart; speedup = median over rounds of serial / parallel"
+        )
+
     def headline(self, workers: int = 2) -> str:
-        """Return the two headline ratios at ``workers`` workers: processes/serial and threads/serial."""
+        """Return the headline ratios at ``workers`` workers, threads labelled by the GIL's state.
+
+        One line per parallel kind measured with that many workers: the median of
+        the rounds' ratios, and the range of the rounds.
+        """
         parts = []
         for kind in PARALLEL_KINDS:
             if workers in self.workers(kind):
-                parts.append(f"{kind}({workers}) / serial speedup: {self.speedup(kind, workers):.2f}x")
+                name = "processes" if kind == "processes" else thread_label(self.gil_enabled)
+                each = self.round_speedups(kind, workers)
+                spread = f" (rounds: {min(each):.2f}x to {max(each):.2f}x)" if len(each) > 1 else ""
+                parts.append(f"{name} x{workers} / serial: {self.speedup(kind, workers):.2f}x{spread}")
         return "\n".join(parts)
 
 
@@ -261,8 +333,8 @@ class SizeSweep:
     def crossover(self, include_startup: bool = True) -> int | None:
         """Return the smallest size from which processes beat serial at every larger size, else None.
 
-        >>> fake = SizeSweep(2, tuple(fake_result(s, serial, par) for s, serial, par in
-        ...                  [(10, 1.0, 3.0), (100, 1.0, 1.5), (1000, 1.0, 0.6), (10000, 1.0, 0.5)]))
+        >>> fake = SizeSweep(2, tuple(fake_result(1.0, processes={2: par}, size=s, startup=0.0) for s, par in
+        ...                  [(10, 3.0), (100, 1.5), (1000, 0.6), (10000, 0.5)]))
         >>> fake.crossover()
         1000
         """
@@ -292,7 +364,19 @@ class SizeSweep:
         return "\n".join(lines)
 
 
-def fake_result(size: int, serial: float, parallel: float, workers: int = 2) -> BenchResult:
-    """Return a made-up result (serial and process seconds given, no start-up): for doctests and tests."""
-    rows = (make_row("serial", 1, [serial], []), make_row("processes", workers, [parallel], [0.0]))
-    return BenchResult("cpu", size, 4, 1, rows, 2, True, "spawn", "Python 3.x, 2 CPUs, Linux, spawn")
+def fake_result(
+    serial: float, threads: Sequence[float] | Mapping[int, float] = (), processes: Sequence[float] | Mapping[int, float] = (),
+    *, size: int = 1000, cpus: int = 2, cores: int | None = None, startup: float = 0.1, gil: bool = True,
+) -> BenchResult:
+    """Return a made-up result, for doctests and tests: no process is started.
+
+    ``threads`` and ``processes`` give the work seconds for 1, 2, 3 ... workers (a
+    list) or for chosen counts (``{workers: seconds}``); each row's range is 10%
+    either side, over 3 made-up repeats.
+    """
+    rows = [Row("serial", 1, serial, serial, serial, 1, 0.0)]
+    for kind, seconds in (("threads", threads), ("processes", processes)):
+        pairs = seconds.items() if isinstance(seconds, Mapping) else enumerate(seconds, start=1)
+        rows += [Row(kind, n, t, t * 0.9, t * 1.1, 3, startup) for n, t in pairs]
+    machine = f"Python 3.x, {cpus} CPU{'s' if cpus != 1 else ''}, Linux, spawn"
+    return BenchResult("cpu", size, 8, 1, tuple(rows), cpus, gil, "spawn", machine, cores=cores)

@@ -17,7 +17,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from helpers.lab.amdahl import fit_amdahl
+from helpers.lab.amdahl import fit_amdahl, fit_note, karp_flatt_series
 from helpers.lab.bench_results import BenchResult, SizeSweep, get_workload, thread_label
 
 FIGSIZE = (6, 3.5)
@@ -38,8 +38,12 @@ def _label(result: BenchResult, kind: str) -> str:
     return thread_label(result.gil_enabled) if kind == "threads" else kind
 
 
-def _cpu_marker(ax, cpus: int) -> None:
-    ax.axvline(cpus, color="grey", linestyle=":", linewidth=1.2, label=f"effective CPUs ({cpus})")
+def _cpu_marker(ax, result: BenchResult) -> None:
+    """Mark the effective CPUs, and the whole cores where those are fewer (hyperthreads)."""
+    ax.axvline(result.cpus, color="grey", linestyle=":", linewidth=1.2, label=f"effective CPUs ({result.cpus})")
+    if result.compute_cores < result.cpus:
+        ax.axvline(result.compute_cores, color="grey", linestyle=(0, (1, 4)), linewidth=1.2,
+                   label=f"physical cores ({result.compute_cores})")
 
 
 def _check_result(result: object) -> BenchResult:
@@ -59,7 +63,7 @@ def _integer_xaxis(ax, top: int) -> None:
 def _finish_axes(ax, result: BenchResult, top: int, *, what: str, ylabel: str,
                  ylim: tuple, legend_loc: str) -> None:
     """Finish a plot against workers: CPU marker, integer x axis, limits, labels, title, legend, grid."""
-    _cpu_marker(ax, result.cpus)
+    _cpu_marker(ax, result)
     _integer_xaxis(ax, top)
     ax.set_ylim(*ylim)
     ax.set_ylabel(ylabel)
@@ -100,7 +104,7 @@ def plot_speedup(result: BenchResult, ax=None):
     The dashed line is the ideal (speedup = workers), the dotted one the best
     this machine allows (it cannot exceed its CPU count for computing work),
     the vertical line marks the effective CPU count, and the shaded band runs
-    from the slowest to the fastest repeat.
+    from the slowest to the fastest round (each round's serial / pool ratio).
     """
     result = _check_result(result)
     ax = _axes(ax)
@@ -112,9 +116,8 @@ def plot_speedup(result: BenchResult, ax=None):
     ax.axhline(1, color=COLORS["serial"], linewidth=0.8, label="serial (1x)")
     for kind in result.kinds()[1:]:
         counts = result.workers(kind)
-        rows = [result.row(kind, n) for n in counts]
-        s = result.serial.seconds
-        ax.fill_between(counts, [s / r.seconds_max for r in rows], [s / r.seconds_min for r in rows],
+        rounds = [result.round_speedups(kind, n) for n in counts]
+        ax.fill_between(counts, [min(r) for r in rounds], [max(r) for r in rounds],
                         color=COLORS[kind], alpha=0.15, linewidth=0)
         ax.plot(counts, result.speedups(kind), color=COLORS[kind], marker=MARKERS[kind], label=_label(result, kind))
     _finish_axes(ax, result, top, what="Speedup", ylabel="speedup over serial (x)",
@@ -132,16 +135,19 @@ def plot_efficiency(result: BenchResult, ax=None):
         counts = result.workers(kind)
         ax.plot(counts, [result.efficiency(kind, n) for n in counts], color=COLORS[kind],
                 marker=MARKERS[kind], label=_label(result, kind))
+    highest = max((result.efficiency(k, n) for k in result.kinds()[1:] for n in result.workers(k)), default=1)
     _finish_axes(ax, result, top, what="Parallel efficiency", ylabel="efficiency (speedup / workers)",
-                 ylim=(0, 1.25), legend_loc="upper right")
+                 ylim=(0, max(1.25, highest + 0.1)), legend_loc="upper right")
     return ax
 
 
 def plot_amdahl(result: BenchResult, ax=None, kind: str = "processes"):
     """Draw ``kind``'s measured speedups with the Amdahl curve fitted to them; return the ``Axes``.
 
-    Filled markers are the points the fit used (2 up to the CPU count), hollow
-    ones the rest. With one CPU there is nothing to fit, and the figure says so.
+    Filled markers are the points the fit used (2 up to the whole cores), hollow
+    ones the rest; the curve is drawn only over the counts it was fitted to.
+    Where there are too few counts to fit (:func:`helpers.lab.amdahl.fit_amdahl`),
+    the figure says so instead of drawing a curve.
     """
     import numpy as np
 
@@ -152,8 +158,7 @@ def plot_amdahl(result: BenchResult, ax=None, kind: str = "processes"):
         raise ValueError(f"result has no {kind!r} rows to fit")
     top = max(counts)
     fit = fit_amdahl(result, kind)
-    ns = np.linspace(1, top, 200)
-    ax.plot(ns, ns, color="grey", linestyle="--", linewidth=1, label="ideal: speedup = workers")
+    ax.plot([1, top], [1, top], color="grey", linestyle="--", linewidth=1, label="ideal: speedup = workers")
     used = set(fit.workers) if fit else set()
     speedups = result.speedups(kind)
     for filled in (True, False):
@@ -162,14 +167,41 @@ def plot_amdahl(result: BenchResult, ax=None, kind: str = "processes"):
             ax.plot(*zip(*pts), linestyle="none", marker=MARKERS.get(kind, "o"), color=COLORS.get(kind, "C0"),
                     markerfacecolor=COLORS.get(kind, "C0") if filled else "none",
                     label="measured, used in fit" if filled else "measured, not used in fit")
-    if fit is not None:
+    if fit is not None:  # drawn only where it was fitted: up to the whole cores, never past them
         f = fit.serial_fraction
+        ns = np.linspace(1, max(fit.workers), 200)
         ax.plot(ns, 1 / (f + (1 - f) / ns), color="tab:green",
                 label=f"Amdahl fit: serial fraction {f:.1%}")
     else:
-        ax.text(0.5, 0.9, "one CPU: no parallel point to fit", transform=ax.transAxes, ha="center", fontsize=8)
+        import textwrap
+
+        ax.text(0.97, 0.05, textwrap.fill(fit_note(result, kind), 48), transform=ax.transAxes, ha="right",
+                va="bottom", fontsize=7, bbox={"facecolor": "white", "edgecolor": "grey", "alpha": 0.9})
     _finish_axes(ax, result, top, what=f"Amdahl's law fitted to {kind}", ylabel="speedup over serial (x)",
                  ylim=(0, top + 0.5), legend_loc="upper left")
+    return ax
+
+
+def plot_karp_flatt(result: BenchResult, ax=None, kind: str = "processes"):
+    """Draw the Karp-Flatt serial fraction of ``kind`` against workers (2 and more); return the ``Axes``.
+
+    A flat line is a fixed serial part (what Amdahl's law assumes); a rising one
+    an overhead that grows with the workers, or workers sharing cores past the
+    markers. Points below 0 are super-linear: noise, or a baseline that ran slow.
+    """
+    result = _check_result(result)
+    series = karp_flatt_series(result, kind)
+    if not series:
+        raise ValueError(f"result has no {kind!r} rows with 2 or more workers")
+    ax = _axes(ax)
+    top = max(n for n, _ in series)
+    ax.axhline(0, color="grey", linestyle="--", linewidth=1, label="no serial part")
+    ax.plot(*zip(*series), color=COLORS.get(kind, "C0"), marker=MARKERS.get(kind, "o"),
+            label=f"{_label(result, kind)}: e = (1/speedup - 1/n) / (1 - 1/n)")
+    highest = max(e for _, e in series)
+    _finish_axes(ax, result, top, what="Karp-Flatt serial fraction", ylabel="serial fraction e",
+                 ylim=(min(-0.05, min(e for _, e in series) - 0.02), max(0.25, highest + 0.05)),
+                 legend_loc="upper left")
     return ax
 
 
@@ -251,18 +283,20 @@ def plot_summary(results: Mapping[str, BenchResult], ax=None, workers: int | Non
 
 
 def plot_report(result: BenchResult):
-    """Return a 2 x 2 figure: wall time, speedup, efficiency and the Amdahl fit (the command line saves it)."""
+    """Return a 2 x 2 figure: wall time, speedup, efficiency, and the Amdahl fit where there is one, else Karp-Flatt."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), dpi=DPI, layout="constrained")
     plot_wall_time(result, axes[0, 0])
     plot_speedup(result, axes[0, 1])
     plot_efficiency(result, axes[1, 0])
-    if result.workers("processes"):
+    if fit_amdahl(result) is not None:
         plot_amdahl(result, axes[1, 1])
+    elif karp_flatt_series(result):
+        plot_karp_flatt(result, axes[1, 1])
     else:
         axes[1, 1].set_axis_off()
-    fig.suptitle(f"{result.label}: {result.tasks} tasks of size {result.size:,}, {result.start_method}")
+    fig.suptitle(f"{result.what}, {result.start_method}")
     return fig
 
 

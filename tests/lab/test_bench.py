@@ -40,11 +40,53 @@ def test_run_bench_returns_one_row_per_kind_and_worker_count():
     assert multiprocessing.active_children() == []
 
 
-def test_run_bench_defaults_to_one_up_to_twice_the_cpus():
+def test_run_bench_defaults_to_counts_that_split_its_tasks_evenly():
     assert bench.default_max_workers() == max(4, 2 * effective_cpus())
-    result = run_bench("io", size=1, tasks=2, repeats=1, kinds=("threads",), progress=False)
-    assert result.workers("threads") == list(range(1, bench.default_max_workers() + 1))
-    assert result.workers("processes") == []
+    result = run_bench("io", size=1, repeats=1, kinds=("threads",), progress=False)
+    counts = bench.default_worker_counts()
+    assert result.workers("threads") == counts and counts[-1] == bench.default_max_workers()
+    assert effective_cpus() in counts and result.workers("processes") == []
+    assert result.tasks >= bench.WORKLOADS["io"].default_tasks
+    assert all(result.tasks % n == 0 for n in counts)  # every count gets whole rounds
+    assert "a multiple of every worker count" in result.method()
+
+
+def test_run_bench_shuffles_each_round_and_a_seed_repeats_the_order():
+    def order(seed):
+        seen = []
+        run_bench("io", size=1, tasks=2, workers=[1, 2], repeats=3, kinds=("threads",), progress=False, seed=seed,
+                  on_step=lambda done, total, what: seen.append(what))
+        return seen
+
+    first = order(1)
+    assert first == order(1) and len(first) == 9
+    rounds = [first[i:i + 3] for i in (0, 3, 6)]
+    assert all(sorted(r) == ["serial x1", "threads x1", "threads x2"] for r in rounds)  # every point once a round
+    assert len({tuple(r) for r in rounds} | {tuple(r) for s in (2, 3) for r in [order(s)[:3]]}) > 1  # not fixed
+
+
+def test_run_bench_times_any_importable_function_over_its_task_list():
+    result = run_bench(count_primes, tasks=[300, 300, 300, 300], workers=[1, 2], repeats=1, progress=False)
+    assert result.workload == "helpers.workloads.count_primes" and result.size is None and result.tasks == 4
+    assert result.label == "helpers.workloads.count_primes" and result.what == "helpers.workloads.count_primes, 4 tasks"
+    assert result.workers("processes") == [1, 2]
+    assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize(
+    ("func", "kwargs", "match"),
+    [
+        (count_primes, {}, "with a function, tasks must be a non-empty list of its arguments"),
+        (count_primes, {"tasks": 4}, "with a function, tasks must be a non-empty list"),
+        (count_primes, {"tasks": "abc"}, "with a function, tasks must be a non-empty list"),
+        (count_primes, {"tasks": [10], "size": 10}, "size is for the built-in workloads"),
+        (lambda n: n, {"tasks": [1]}, "a pool's workers must import the function, and tests.lab.test_bench.<lambda>"),
+        (5, {}, "workload must be one of 'cpu', 'numpy', 'io' or a function, got 5"),
+    ],
+)
+def test_run_bench_says_what_is_wrong_with_a_function_and_its_tasks(func, kwargs, match):
+    with pytest.raises(TypeError, match=match):
+        run_bench(func, progress=False, **kwargs)
 
 
 def test_run_bench_takes_a_worker_list_and_one_kind():
@@ -62,7 +104,8 @@ def test_run_bench_reports_progress(capsys):
     steps = []
     run_bench("cpu", workers=[1], kinds=("threads",), size=10, tasks=2, repeats=3, progress=True,
               on_step=lambda done, total, what: steps.append((done, total, what)))
-    assert steps == [(i, 6, what) for i, what in zip(range(1, 7), ["serial x1", "threads x1"] * 3)]
+    assert [done for done, _, _ in steps] == list(range(1, 7)) and {total for _, total, _ in steps} == {6}
+    assert sorted(what for _, _, what in steps) == ["serial x1"] * 3 + ["threads x1"] * 3
     assert "cpu benchmark" in capsys.readouterr().err  # the tqdm text bar outside Jupyter
 
 
@@ -74,7 +117,7 @@ def test_run_bench_detects_results_that_differ(monkeypatch):
         return seconds, startup, (results[:-1] + [-1] if kind == "threads" else results)
 
     monkeypatch.setattr(bench, "time_once", wrong_threads)
-    with pytest.raises(RuntimeError, match="threads with 1 workers returned different results"):
+    with pytest.raises(RuntimeError, match="threads with 1 workers returned different results from the first run"):
         run_bench("cpu", workers=[1], **TINY)
 
 
@@ -165,17 +208,20 @@ def test_sweep_task_sizes_shape():
 # --------------------------------------------------------------------------- the machine
 
 
-def test_expectation_and_the_cpu_count():
-    assert "1 effective CPU:" in expectation(1) and "speedup of 8" in expectation(8)
+def test_expectation_names_cpus_cores_and_the_gil():
+    assert "1 effective CPU:" in expectation(1, 1) and "speedup of 8 at 8 workers" in expectation(8, 8)
     assert str(effective_cpus()) in expectation()
+    hyper = expectation(8, 4, gil=True)
+    assert "8 effective CPUs on 4 physical cores" in hyper and "speedup of 4 at 4 workers" in hyper
+    assert "GIL-bound threads should stay near 1" in hyper
+    free = expectation(2, 2, gil=False)
+    assert "GIL-bound" not in free and "Free-threaded threads (no GIL) should rise much like processes" in free
 
 
-def test_load_note_warns_only_on_a_busy_machine(monkeypatch):
-    monkeypatch.setattr(bench.os, "getloadavg", lambda: (0.2, 0.2, 0.2))
-    assert bench.load_note(2) is None
-    monkeypatch.setattr(bench.os, "getloadavg", lambda: (3.0, 1.0, 1.0))
-    note = bench.load_note(2)
-    assert "load average is 3.00 on 2 effective CPU(s)" in note and "lower" in note
+def test_the_benchmark_warns_with_the_machine_modules_load_note():
+    from helpers.lab import machine
+
+    assert bench.load_note is machine.load_note  # one load check for every measuring chapter
 
 
 # --------------------------------------------------------------------------- command line
@@ -183,10 +229,16 @@ def test_load_note_warns_only_on_a_busy_machine(monkeypatch):
 
 def test_main_prints_table_and_headline_and_saves_figure(tmp_path, capsys):
     figure = tmp_path / "out" / "speedup.png"
-    args = ["--size", "200", "--tasks", "4", "--max-workers", "2", "--repeats", "1", "--no-progress", "--output", str(figure)]
+    reference = tmp_path / "ref" / "speedup-reference.json"
+    args = ["--size", "200", "--tasks", "4", "--max-workers", "2", "--repeats", "1", "--no-progress", "--output",
+            str(figure), "--save-reference", str(reference)]
     assert bench.main(args) == 0
     out = capsys.readouterr().out
-    assert "processes(2) / serial speedup:" in out and "threads(2) / serial speedup:" in out
+    assert "processes x2 / serial:" in out and f"{bench.thread_label()} x2 / serial:" in out
+    assert "\nmethod: 4 equal tasks (a multiple of every worker count), chunksize 1;" in "\n" + out
+    assert "Karp-Flatt serial fraction of processes: 2 workers " in out
+    assert "no Amdahl fit: it needs 3 worker counts" in out  # 1 and 2 workers only
+    assert reference.exists() and f"reference curve saved to {reference}" in out
     assert f"measured on {machine_label(book_start_method())}" in out
     assert figure.stat().st_size > 10_000 and figure.read_bytes()[:4] == b"\x89PNG"
     assert multiprocessing.active_children() == []
@@ -207,5 +259,5 @@ def test_module_runs_from_the_command_line(tmp_path):
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert "processes(2) / serial speedup" in done.stdout and "benchmark finished" in done.stdout
+    assert "processes x2 / serial:" in done.stdout and "benchmark finished" in done.stdout
     assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"

@@ -12,6 +12,7 @@ import pytest  # noqa: E402
 from helpers.lab.bench_panel import BenchPanel, speedup_alt  # noqa: E402
 from helpers.lab.bench_results import fake_result  # noqa: E402
 from helpers.lab.panels import accessibility_problems, button_colors, contrast_ratio  # noqa: E402
+from helpers.workloads import count_primes  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -44,6 +45,20 @@ def test_panel_runs_and_redraws():
         BenchPanel(max_workers=2.5)
 
 
+def test_panel_times_a_function_of_your_own():
+    panel = BenchPanel(count_primes, tasks=[300] * 4, max_workers=2, repeats=1)
+    assert panel.workload.value == "mine" and panel.size.disabled
+    assert panel.workload.options[0] == ("helpers.workloads.count_primes (yours)", "mine")
+    assert panel.unit.value == "your 4 tasks, as given"
+    result = panel.run()
+    assert result.workload == "helpers.workloads.count_primes" and result.tasks == 4
+    assert result.workers("processes") == [1, 2]
+    panel.workload.value = "io"  # the built-in ones are still there
+    assert not panel.size.disabled
+    with pytest.raises(TypeError, match="with a function, tasks must be a non-empty list of its arguments"):
+        BenchPanel(count_primes)
+
+
 def test_the_panel_is_labelled_for_screen_readers_and_its_button_is_readable():
     panel = BenchPanel(workload="io", size=10, max_workers=2)
     assert accessibility_problems(panel.widget) == []
@@ -52,7 +67,7 @@ def test_the_panel_is_labelled_for_screen_readers_and_its_button_is_readable():
 
 
 def test_the_alt_text_says_what_the_speedup_figure_shows_and_what_was_measured():
-    alt = speedup_alt(fake_result(size=1_000, serial=2.0, parallel=0.8, workers=3))
+    alt = speedup_alt(fake_result(2.0, processes={3: 0.8}, startup=0.0))
     assert alt == (
         "Speedup over serial against the number of workers, 1 to 3, for processes on the workload "
         "count primes (pure Python), with a dashed line where speedup equals workers: "
