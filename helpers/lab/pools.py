@@ -3,8 +3,9 @@
 The workers these chapters send to pools live in ``helpers/pools.py`` (and the one
 ``square`` in ``helpers/processes.py``); this module holds what the parent uses
 around them: :func:`record_arrivals` notes when each result of an ``imap`` reached
-the parent and :func:`plot_arrivals` draws it, :func:`interrupt_after` presses
-"Interrupt" from a timer, and the ``check_*`` functions give feedback in exercises.
+the parent, :func:`plot_arrivals` draws it and :func:`describe_arrivals` says it in
+words, :func:`interrupt_after` presses "Interrupt" from a timer, and the ``check_*``
+functions give feedback in exercises.
 :func:`check_initializer` runs a learner's initializer and task in a child process.
 """
 
@@ -85,44 +86,78 @@ def _group_arrivals(arrivals, t0: float, within: float) -> list[tuple[float, lis
     return groups
 
 
-def plot_arrivals(runs: dict[str, list[tuple[Span, float]]], *, title: str | None = None):
-    """Draw one timeline per run, with a row showing when the parent received each result.
-
-    ``runs`` maps a name (such as ``"imap"``) to what :func:`record_arrivals` returned
-    for tasks that return spans. Every panel shares one time axis, measured from the
-    earliest start in its run. Returns the matplotlib ``Figure``.
-    """
-    import matplotlib.pyplot as plt  # imported here: workers never need matplotlib
-
-    from helpers.lab.timeline import plot_timeline
-
+def _check_runs(runs: object) -> None:
+    """Raise ``ValueError``/``TypeError`` unless ``runs`` is ``{name: [(Span, arrival_time), ...]}``."""
     if not isinstance(runs, dict) or not runs:
         raise ValueError("runs must be a non-empty dict of {name: [(span, arrival_time), ...]}")
     for name, arrivals in runs.items():
         if not arrivals or not all(isinstance(a, tuple) and len(a) == 2 and isinstance(a[0], Span) for a in arrivals):
             raise TypeError(f"runs[{name!r}] must be a non-empty list of (Span, arrival_time) pairs")
+
+
+def plot_arrivals(runs: dict[str, list[tuple[Span, float]]], *, title: str | None = None):
+    """Draw one timeline per run, with a row showing when the parent received each result.
+
+    ``runs`` maps a name (such as ``"imap"``) to what :func:`record_arrivals` returned
+    for tasks that return spans. Each run's time starts at the earliest start in that
+    run, and every panel shows the same time range, long enough for every bar and
+    every arrival of every run: runs are compared at one scale, and a run that handed
+    over its results later shows them further right. Returns the matplotlib ``Figure``.
+    """
+    import matplotlib.pyplot as plt  # imported here: workers never need matplotlib
+
+    from helpers.lab.timeline import plot_timeline
+
+    _check_runs(runs)
+    # One x range for all panels, set once after drawing: with a shared x axis, a limit
+    # set per panel would leave only the last panel's, clipping the other runs.
+    starts = {name: min(span.start for span, _ in arrivals) for name, arrivals in runs.items()}
+    longest = max(
+        max(max(span.end, arrived) for span, arrived in arrivals) - starts[name]
+        for name, arrivals in runs.items()
+    )
+    longest = longest if longest > 0 else 1.0
+    # time.time() can step back (a clock adjusted mid-run): keep such an arrival in view too
+    earliest = min(0.0, *(arrived - starts[name] for name, arrivals in runs.items() for _, arrived in arrivals))
     fig, axes = plt.subplots(len(runs), 1, figsize=(6, 1.4 + 1.5 * len(runs)), dpi=100, sharex=True)
     axes = [axes] if len(runs) == 1 else list(axes)
     for ax, (name, arrivals) in zip(axes, runs.items()):
         spans = number_lanes(span for span, _ in arrivals)
         plot_timeline(spans, ax=ax, title=name)
-        t0 = min(s.start for s in spans)
         lanes = [t.get_text() for t in ax.get_yticklabels()]
         row = len(lanes)
-        last = max(max(s.end for s in spans), max(a for _, a in arrivals)) - t0
-        for x, labels in _group_arrivals(arrivals, t0, within=0.03 * last):
+        for x, labels in _group_arrivals(arrivals, starts[name], within=0.03 * longest):
             ax.plot(x, row, marker="v", color="black", markersize=6)
             ax.annotate(",".join(labels), (x, row), xytext=(0, 6), textcoords="offset points",
                         ha="center", fontsize=7)
         ax.set_yticks(range(row + 1), lanes + ["parent gets"])
         ax.set_ylim(row + 0.7, -0.6)
-        ax.set_xlim(0, last * 1.05)
         ax.set_xlabel("")
-    axes[-1].set_xlabel("time since the first task started (s)")
+    axes[-1].set_xlim(earliest - 0.02 * longest if earliest < 0 else 0, longest * 1.05)  # shared: every panel
+    axes[-1].set_xlabel("time since the run's first task started (s)")
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def describe_arrivals(runs: dict[str, list[tuple[Span, float]]]) -> list[str]:
+    """Return one line per run: when its first and its last result reached the parent, and which.
+
+    Times are seconds since the run's first task started, as in :func:`plot_arrivals`.
+
+    >>> describe_arrivals({"imap": [(Span("w", "A", 0, 0.8), 0.81), (Span("w", "B", 0, 0.1), 0.82)]})
+    ['imap: first result (A) after 0.81 s, last (B) after 0.82 s']
+    """
+    _check_runs(runs)
+    lines = []
+    for name, arrivals in runs.items():
+        t0 = min(span.start for span, _ in arrivals)
+        ordered = sorted(arrivals, key=lambda a: a[1])
+        (first, first_at), (last, last_at) = ordered[0], ordered[-1]
+        lines.append(f"{name}: first result ({first.label}) after {first_at - t0:.2f} s, "
+                     f"last ({last.label}) after {last_at - t0:.2f} s")
+    return lines
 
 
 # ------------------------------------------------------------------ interrupts

@@ -22,6 +22,7 @@ from helpers.lab.pools import (  # noqa: E402
     check_io_pool,
     check_no_workers_left,
     check_squares_of,
+    describe_arrivals,
     interrupt_after,
     number_lanes,
     plot_arrivals,
@@ -100,6 +101,54 @@ def test_plot_arrivals_draws_a_panel_per_run_with_a_parent_row():
         assert fig._suptitle.get_text() == "demo"
     finally:
         plt.close(fig)
+
+
+def _inside(ax, x: float) -> bool:
+    left, right = sorted(ax.get_xlim())
+    return left <= x <= right
+
+
+# The two runs end far apart, listed in both orders: a figure whose panels share one
+# x axis but each set their own limit shows only the last panel's range, and clips
+# the other run's bars and arrival markers.
+SHORT_RUN = [(Span("p1", "A", 10.0, 10.8), 10.81), (Span("p2", "B", 10.0, 10.15), 10.16)]
+LONG_RUN = [
+    (Span("p1", "A", 0.0, 0.8), 0.81),
+    (Span("p2", "B", 0.0, 0.15), 2.5),   # arrivals long after the bars end
+    (Span("p2", "C", 0.15, 0.3), 4.0),
+]
+
+
+@pytest.mark.parametrize("order", ["long run first", "short run first"])
+def test_plot_arrivals_shows_every_bar_and_marker_of_runs_of_different_lengths(order):
+    runs = {"imap": LONG_RUN, "imap_unordered": SHORT_RUN}
+    if order == "short run first":
+        runs = dict(reversed(runs.items()))
+    fig = plot_arrivals(runs)
+    try:
+        for ax, (name, arrivals) in zip(fig.axes, runs.items()):
+            markers = [x for line in ax.lines for x in line.get_xdata()]
+            assert len(markers) == len(arrivals), name  # none merged: all far apart
+            t0 = min(span.start for span, _ in arrivals)
+            assert sorted(markers) == pytest.approx(sorted(arrived - t0 for _, arrived in arrivals))
+            for x in markers:
+                assert _inside(ax, x), f"{name}: arrival marker at {x:.2f} s outside x range {ax.get_xlim()}"
+            assert len(ax.patches) == len(arrivals), name
+            for bar in ax.patches:
+                start, end = bar.get_x(), bar.get_x() + bar.get_width()
+                assert _inside(ax, start) and _inside(ax, end), (
+                    f"{name}: task bar {start:.2f} to {end:.2f} s outside x range {ax.get_xlim()}")
+    finally:
+        plt.close(fig)
+
+
+def test_describe_arrivals_names_the_first_and_last_result_of_each_run():
+    assert describe_arrivals({"imap": LONG_RUN, "imap_unordered": SHORT_RUN}) == [
+        "imap: first result (A) after 0.81 s, last (C) after 4.00 s",
+        "imap_unordered: first result (B) after 0.16 s, last (A) after 0.81 s",
+    ]
+    with pytest.raises(ValueError, match="runs"):
+        describe_arrivals({})
 
 
 def test_plot_arrivals_merges_results_that_arrive_together():
