@@ -113,6 +113,74 @@ def effective_cpus(root: str | os.PathLike[str] = CGROUP_ROOT) -> int:
     return max(1, min(counts)) if counts else 1
 
 
+def physical_cores() -> int | None:
+    """Return how many physical cores the machine has (psutil), or ``None`` where that is unknown.
+
+    A core with simultaneous multithreading (Intel's Hyper-Threading, AMD's SMT)
+    shows up as two logical CPUs that share its execution units: two busy
+    processes on one core run well short of twice as fast as one. ``psutil`` reads
+    the count from the operating system on Linux, macOS and Windows; it is not
+    smaller for a process limited by affinity or a quota (see :func:`compute_cores`).
+    """
+    try:
+        import psutil
+    except ImportError:  # the book lists it; a bare environment may lack it
+        return None
+    return psutil.cpu_count(logical=False) or None
+
+
+def compute_cores(cpus: int | None = None, cores: int | None = None) -> int:
+    """Return how many whole cores this process can compute on: the effective CPUs, at most the physical cores.
+
+    On a 4-core laptop with 8 hyperthreads this is 4; in a container with a
+    quota of 2 CPUs on a 32-core host it is 2.
+
+    >>> compute_cores(8, 4), compute_cores(2, 32)
+    (4, 2)
+    """
+    cpus = effective_cpus() if cpus is None else cpus
+    cores = physical_cores() if cores is None else cores
+    return min(cpus, cores) if cores else cpus
+
+
+def load_average() -> float | None:
+    """Return the 1-minute load average (``os.getloadavg()``), or ``None`` where there is none (Windows)."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
+def load_label(cpus: int | None = None) -> str:
+    """Return how busy the CPUs are, for a title or a printed summary.
+
+    ``"1-minute load average 0.42 on 2 CPUs"`` (the CPUs :func:`effective_cpus`
+    counts, as in :func:`machine_label`), or ``"load average unknown"`` where the
+    system has none (Windows).
+    """
+    load = load_average()
+    if load is None:
+        return "load average unknown"
+    cpus = effective_cpus() if cpus is None else cpus
+    return f"1-minute load average {load:.2f} on {cpus} CPU{'s' if cpus != 1 else ''}"
+
+
+def load_note(cpus: int | None = None, *,
+              effect: str = "speedups measured now may be lower than this machine can give") -> str | None:
+    """Return a warning when other programs keep the CPUs busy (1-minute load average), else None.
+
+    ``effect`` says what that does to the measurement at hand. A speedup measured
+    while the CPUs are busy is lower than the machine can give, and a start cost
+    higher: the processes wait for a CPU that another program holds. ``None`` too
+    where the system has no load average (Windows).
+    """
+    load = load_average()
+    if load is None or load < 0.5:
+        return None
+    cpus = effective_cpus() if cpus is None else cpus
+    return (
+        f"note: the 1-minute load average is {load:.2f} on {cpus} effective CPU(s): other programs "
+        f"are running, so {effect}."
+    )
+
+
 def default_start_method(
     platform_name: str = sys.platform,
     version: tuple[int, ...] = sys.version_info[:3],
@@ -191,6 +259,7 @@ def machine_report() -> dict[str, object]:
         ),
         "cgroup CPU quota": "none" if quota is None else f"{quota:g} CPUs",
         "helpers.effective_cpus()": effective_cpus(),
+        "Physical cores (psutil)": physical_cores() or "unknown",
     }
 
 
@@ -209,10 +278,13 @@ def check_pool_size(answer: object) -> bool:
 def machine_label(start_method: str | None = None) -> str:
     """Return the one note of where a measurement was made, for figure titles and captions.
 
-    Python version, the CPUs this process can use (:func:`effective_cpus`), the
-    operating system and, if given, the start method:
-    ``"Python 3.14.0, 2 CPUs, Linux, spawn"``.
+    Python version, the CPUs this process can use (:func:`effective_cpus`), with
+    the cores they are on where those are fewer (hyperthreads), the operating
+    system and, if given, the start method: ``"Python 3.14.0, 2 CPUs, Linux, spawn"``
+    or ``"Python 3.14.0, 8 CPUs on 4 cores, Linux"``.
     """
     cpus = effective_cpus()
-    note = f"Python {platform.python_version()}, {cpus} CPU{'s' if cpus != 1 else ''}, {platform.system()}"
+    cores = compute_cores(cpus)
+    on = f" on {cores} core{'s' if cores != 1 else ''}" if cores < cpus else ""
+    note = f"Python {platform.python_version()}, {cpus} CPU{'s' if cpus != 1 else ''}{on}, {platform.system()}"
     return f"{note}, {start_method}" if start_method else note

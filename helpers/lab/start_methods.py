@@ -4,7 +4,7 @@
   method reports what it sees of its parent's state; :func:`show_views` prints the
   table and :func:`expected_view` states the rules the table must follow.
 - :func:`measure_start_costs` times starting and joining a child that does nothing,
-  per method; :func:`summarize_start_costs` and :func:`plot_start_costs` show it.
+  per method; :mod:`helpers.lab.start_costs` shows it (re-exported here).
 - :func:`parent_exits` runs a whole program whose main process ends without joining
   its child, to watch what ``daemon`` changes.
 - :func:`start_method_panel`: pick a method and a number of processes, see the
@@ -32,6 +32,12 @@ from helpers.lab.machine import machine_label
 from helpers.lab.panels import FigureWithAlt, figure_png, number_box, run_button
 from helpers.lab.processes import MAX_PROCESSES, plot_runs, run_workers, stop_all
 from helpers.lab.scripts import script_session
+from helpers.lab.start_costs import (  # re-exported: the chapter shows its measurements with them
+    format_seconds,
+    plot_start_costs,
+    rank_start_costs,
+    summarize_start_costs,
+)
 from helpers.lab.timeline import max_concurrency, wall_time
 from helpers.processes import noop
 
@@ -168,68 +174,6 @@ def measure_start_costs(methods: Sequence[str] | None = None, repeats: int = 5) 
     if not methods:
         raise ValueError("methods must name at least one start method")
     return {method: start_cost(method, repeats) for method in methods}
-
-
-def format_seconds(seconds: float) -> str:
-    """Return a duration for people: ``"850 µs"``, ``"12.3 ms"``, ``"1.25 s"``.
-
-    >>> format_seconds(0.0123), format_seconds(1.25), format_seconds(0.00085)
-    ('12.3 ms', '1.25 s', '850 µs')
-    """
-    if seconds >= 1:
-        return f"{seconds:.2f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.3g} ms"
-    return f"{seconds * 1e6:.3g} µs"
-
-
-def summarize_start_costs(costs: Mapping[str, Sequence[float]]) -> list[str]:
-    """Return one line per method: median, then the spread (fastest to slowest) of its runs.
-
-    >>> summarize_start_costs({"spawn": [0.1, 0.3, 0.2]})
-    ['spawn:      median 200 ms (fastest 100 ms, slowest 300 ms, 3 runs)']
-    """
-    lines = []
-    for method, runs in costs.items():
-        if not runs:
-            raise ValueError(f"costs[{method!r}] is empty")
-        lines.append(
-            f"{method + ':':<12}median {format_seconds(statistics.median(runs))}"
-            f" (fastest {format_seconds(min(runs))}, slowest {format_seconds(max(runs))}, {len(runs)} runs)"
-        )
-    return lines
-
-
-def plot_start_costs(costs: Mapping[str, Sequence[float]], *, ax=None, title: str | None = None):
-    """Draw each run's start cost as a dot and each method's median as a bar; return the ``Axes``.
-
-    The x axis is logarithmic: the methods differ by orders of magnitude.
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
-    if not costs or any(not runs for runs in costs.values()):
-        raise ValueError("costs must map at least one method to a non-empty list of seconds")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 0.9 + 0.6 * len(costs)), dpi=100)
-    methods = list(costs)
-    for row, method in enumerate(methods):
-        runs = list(costs[method])
-        ax.scatter(runs, [row] * len(runs), s=18, alpha=0.6, color="tab:blue", zorder=3)
-        ax.plot([statistics.median(runs)] * 2, [row - 0.3, row + 0.3], color="black", linewidth=2, zorder=4)
-    every = [c for runs in costs.values() for c in runs]
-    ax.set_xscale("log")
-    ax.set_xlim(min(every) / 2, max(every) * 2)
-    ax.xaxis.set_major_locator(LogLocator(base=10))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_seconds(x)))
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_yticks(range(len(methods)), methods)
-    ax.set_ylim(len(methods) - 0.5, -0.5)
-    ax.set_xlabel("time to start and join one process (log scale)")
-    ax.set_ylabel("start method")
-    ax.grid(axis="x", which="both", alpha=0.3)
-    ax.set_title(title or f"Start cost, dots: runs, bar: median ({machine_label()})", fontsize=10)
-    return ax
 
 
 # ---------------------------------------------------------------- a parent that exits

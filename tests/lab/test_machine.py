@@ -158,3 +158,20 @@ def test_a_missing_writable_tempdir_means_spawn_from_3_14_9():
     assert machine.default_start_method("linux", (3, 14, 9), True, writable_tempdir=False) == "spawn"
     assert machine.default_start_method("linux", (3, 14, 8), True, writable_tempdir=False) == "forkserver"
     assert machine.default_start_method("linux", (3, 14, 9), True, writable_tempdir=True) == "forkserver"
+
+
+def test_load_note_warns_only_on_a_busy_machine_and_names_the_effect(monkeypatch):
+    monkeypatch.setattr(machine.os, "getloadavg", lambda: (0.2, 0.2, 0.2), raising=False)
+    assert machine.load_note(2) is None
+    assert machine.load_label(2) == "1-minute load average 0.20 on 2 CPUs"
+    monkeypatch.setattr(machine.os, "getloadavg", lambda: (3.0, 1.0, 1.0), raising=False)
+    note = machine.load_note(2)
+    assert "load average is 3.00 on 2 effective CPU(s)" in note and "speedups" in note and "lower" in note
+    note = machine.load_note(1, effect="start costs measured now may be higher")
+    assert note.endswith("so start costs measured now may be higher.") and "speedups" not in note
+
+
+def test_load_note_and_label_without_a_load_average(monkeypatch):
+    monkeypatch.delattr(machine.os, "getloadavg", raising=False)  # as on Windows
+    assert machine.load_note(2) is None
+    assert machine.load_label(2) == "load average unknown"
