@@ -44,6 +44,21 @@ def add_with_lock(lock, counter, increments: int, start=None) -> None:
             counter.value += 1
 
 
+def count_locally(increments: int) -> int:
+    """Add 1 to a local variable increments times and return it: nothing shared, no lock."""
+    count = 0
+    for _ in range(increments):
+        count += 1  # private to this process
+    return count
+
+
+def add_to_raw_value(counter, increments: int) -> None:
+    """Add 1 to a synchronized Value increments times through get_obj(): shared memory, no lock."""
+    raw = counter.get_obj()  # the ctypes number itself: its .value takes no lock
+    for _ in range(increments):
+        raw.value += 1  # racy if another process adds too
+
+
 def add_locally_then_lock(lock, counter, increments: int, start=None) -> None:
     """Count increments in a local variable, then add the total to counter.value under lock, once."""
     if start is not None:
@@ -125,8 +140,10 @@ def add_with_installed_lock(increments: int) -> int:
 # --- chapter 08: signals -----------------------------------------------------------------
 
 
-def use_resource(semaphore, name: str, seconds: float, results, timeout: float = 10.0) -> None:
+def use_resource(semaphore, name: str, seconds: float, results, timeout: float = 10.0, ready=None) -> None:
     """Wait for semaphore, hold it for seconds, release it; put a waiting and a using Span on results."""
+    if ready is not None:
+        ready.wait(timeout)  # a Barrier: all ask at the same moment, however late each one started
     asked = now()
     if not semaphore.acquire(timeout=timeout):
         raise TimeoutError(f"{name} waited {timeout:g} s for the semaphore")
@@ -140,8 +157,10 @@ def use_resource(semaphore, name: str, seconds: float, results, timeout: float =
     results.put(Span(name, "using", got, done))
 
 
-def work_until_stopped(start, stop, name: str, results, timeout: float = 10.0) -> None:
+def work_until_stopped(start, stop, name: str, results, timeout: float = 10.0, ready=None) -> None:
     """Wait for the Event start, then work in small steps until the Event stop is set; report."""
+    if ready is not None:
+        ready.wait(timeout)  # a Barrier: the parent learns that every worker has started
     began = now()
     if not start.wait(timeout):  # False: the signal did not come in time
         raise TimeoutError(f"{name} waited {timeout:g} s for the start signal")
@@ -167,6 +186,7 @@ def wait_for_level(condition, level, needed: int, name: str, results, timeout: f
 
 def phased_work(barrier, name: str, durations: Sequence[float], results, timeout: float = 10.0) -> None:
     """Work durations[i] seconds in phase i + 1, then wait at barrier; put the Spans on results."""
+    barrier.wait(timeout)  # the starting gate: phase 1 begins together, however late each one started
     for phase, seconds in enumerate(durations, start=1):
         begin = now()
         time.sleep(seconds)  # this worker's part of the phase

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from helpers.lab.args import check_int, check_seconds
 from helpers.lab.book import book_start_method
 from helpers.lab.exercises import failure_hint, feedback, run_worker
-from helpers.lab.sync import STRATEGIES, holders_at_once
+from helpers.lab.sync import holders_at_once
 from helpers.lab.timeline import Span
 from helpers.sync import LockReport
 
@@ -40,16 +40,20 @@ def check_counter(total: object, workers: int, increments: int) -> bool:
     return feedback(total == expected, f"Right: all {expected:,} increments arrived.", hint)
 
 
+ACQUIRING_WORKERS = ("add_with_lock", "add_locally_then_lock")  # the keys check_lock_acquisitions wants
+
+
 def check_lock_acquisitions(answer: object, workers: int = 4, increments: int = 10_000) -> bool:
-    """``answer`` maps each of :data:`STRATEGIES` to how often the lock is taken in all."""
-    right = {STRATEGIES[0]: workers * increments, STRATEGIES[1]: workers}
-    if not isinstance(answer, dict) or set(answer) != set(STRATEGIES):
-        return feedback(False, "", f"Give a dict with exactly the keys {list(STRATEGIES)}; you gave {answer!r}.")
-    wrong = [s for s in STRATEGIES if answer[s] != right[s]]
+    """``answer`` maps each worker of :data:`ACQUIRING_WORKERS` to how often the lock is taken in all."""
+    with_lock, then_lock = ACQUIRING_WORKERS
+    right = {with_lock: workers * increments, then_lock: workers}
+    if not isinstance(answer, dict) or set(answer) != set(ACQUIRING_WORKERS):
+        return feedback(False, "", f"Give a dict with exactly the keys {list(ACQUIRING_WORKERS)}; you gave {answer!r}.")
+    wrong = [w for w in ACQUIRING_WORKERS if answer[w] != right[w]]
     return feedback(
         not wrong,
-        f"Right: {right[STRATEGIES[0]]:,} acquisitions against {right[STRATEGIES[1]]}: "
-        "that difference is what the figure measures.",
+        f"Right: {right[with_lock]:,} acquisitions against {right[then_lock]}: every one of the first kind is a "
+        "moment when the others may have to wait.",
         f"Look again at {wrong[0]!r}: how many times does ONE worker enter `with lock:`, "
         f"and how many workers are there?" if wrong else "",
     )

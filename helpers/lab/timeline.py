@@ -3,7 +3,8 @@
 A :class:`Span` says that ``lane`` (a worker: a name or a PID) was doing ``label``
 from ``start`` to ``end`` (seconds from ``time.time()``, which is comparable across
 processes on one machine). Workers send spans back to the parent, and
-:func:`plot_timeline` draws them as a Gantt chart: one row per lane, one bar per span.
+:func:`plot_timeline` draws them as a Gantt chart: one row per lane, one bar per span,
+with dashed lines for moments the parent marks (when it set an event, say).
 """
 
 from __future__ import annotations
@@ -110,6 +111,8 @@ def plot_timeline(
     color_by: str | Callable[[Span], object] = "label",
     annotate: bool = True,
     color_keys: Sequence[str] | None = None,
+    markers: Mapping[str, float] | None = None,
+    legend: bool = False,
 ):
     """Draw spans as a Gantt chart and return the matplotlib ``Axes``.
 
@@ -119,10 +122,19 @@ def plot_timeline(
     name without its PID). ``color_keys`` fixes the order in which keys get colours,
     so that several charts colour the same key alike; by default the keys found in
     ``spans``, sorted. With ``annotate``, each bar wide enough for it carries its label.
+
+    ``markers`` maps a name to a moment (on the clock of :func:`now`, like the spans'),
+    for instance when the parent called ``event.set()``: each is drawn as a dashed
+    vertical line, named in the legend and above the chart. With ``legend`` (implied
+    by ``markers``), a legend right of the chart says what each colour and line means.
     """
     import matplotlib.pyplot as plt  # imported here: children never need matplotlib
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     spans = check_spans(spans)
+    markers = _check_markers(markers)
+    legend = legend or bool(markers)
     key_of = _color_key(color_by)
     t0 = min(s.start for s in spans)
     lanes: list[str] = []
@@ -135,7 +147,8 @@ def plot_timeline(
     palette = plt.get_cmap("tab10")
     colors = {key: palette(i % 10) for i, key in enumerate(keys)}
 
-    if ax is None:
+    own_figure = ax is None
+    if own_figure:
         _, ax = plt.subplots(figsize=(6, 0.5 + 0.45 * len(lanes) + 1.2), dpi=100)
     total = max(s.end for s in spans) - t0
     for s in spans:
@@ -148,11 +161,43 @@ def plot_timeline(
     ax.invert_yaxis()
     ax.set_xlabel("time since first start (s)")
     ax.set_ylabel("worker")
-    ax.set_xlim(0, total * 1.02 if total > 0 else 1)
+    low = min([0.0, *(t - t0 for t in markers.values())])
+    high = max([total, *(t - t0 for t in markers.values())])
+    ax.set_xlim(low - 0.02 * (high - low), high * 1.02 if high > 0 else 1)
     ax.grid(axis="x", alpha=0.3)
+    handles = [Patch(facecolor=colors[key], edgecolor="black", linewidth=0.5, label=key)
+               for key in keys if key in found]
+    for (name, moment), style in zip(markers.items(), _MARKER_STYLES):
+        ax.axvline(moment - t0, color=style, linestyle="--", linewidth=1.5, label=name)
+        ax.text(moment - t0, 1.0, f" {name}", transform=ax.get_xaxis_transform(), color=style,
+                ha="left", va="bottom", fontsize=8)
+        handles.append(Line2D([], [], color=style, linestyle="--", linewidth=1.5, label=name))
     if title:
-        ax.set_title(title)
+        ax.set_title(title, pad=14 if markers else None)
+    if legend:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    if own_figure:
+        ax.figure.tight_layout()
     return ax
+
+
+_MARKER_STYLES = ("black", "tab:red", "tab:purple", "tab:brown")  # colours of the marker lines, in order
+
+
+def _check_markers(markers) -> dict[str, float]:
+    """Return ``markers`` as a dict of name to finite moment; raise ``ValueError`` otherwise."""
+    if markers is None:
+        return {}
+    if not isinstance(markers, Mapping):
+        raise TypeError(f"markers must map a name to a moment, like {{'start.set()': now()}}, not {markers!r}")
+    if len(markers) > len(_MARKER_STYLES):
+        raise ValueError(f"markers may name at most {len(_MARKER_STYLES)} moments, got {len(markers)}")
+    checked = {}
+    for name, moment in markers.items():
+        if isinstance(moment, bool) or not isinstance(moment, (int, float)) or not math.isfinite(moment):
+            raise ValueError(f"markers[{name!r}] must be a finite number of seconds, got {moment!r}")
+        checked[str(name)] = float(moment)
+    return checked
 
 
 def plot_timelines(

@@ -3,6 +3,7 @@ the readers of chapter 08's timelines."""
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 
 import matplotlib
@@ -42,32 +43,48 @@ def test_join_all_checks_its_timeout():
 # --- what locking costs ------------------------------------------------------------------
 
 
-def test_strategies_name_the_workers_the_chapter_shows():
-    from helpers.sync import add_locally_then_lock, add_with_lock
-
-    assert sync.STRATEGIES == ("lock each increment", "count locally, lock once")
-    assert [sync._STRATEGY_WORKERS[s] for s in sync.STRATEGIES] == [add_with_lock, add_locally_then_lock]
-
-
-def test_measure_locking_cost_returns_one_time_per_size_and_strategy():
-    result = sync.measure_locking_cost(sizes=(100, 300), workers=2, repeats=1)
-    assert result["sizes"] == [100, 300] and result["workers"] == 2
-    for strategy in sync.STRATEGIES:
-        assert len(result[strategy]) == 2 and all(t > 0 for t in result[strategy])
+def test_each_variant_runs_the_worker_the_chapter_shows(monkeypatch):
+    calls = []
+    for name in ("count_locally", "add_to_raw_value", "add_with_value_lock", "add_locally_then_lock"):
+        monkeypatch.setattr(sync, name, lambda *args, name=name: calls.append(name))
+    counter = multiprocessing.Value("q", 0)
+    for variant in sync.VARIANTS:
+        sync._VARIANT_CALLS[variant](counter, 5)
+    assert calls == ["count_locally", "add_to_raw_value", "add_with_value_lock", "add_locally_then_lock", "count_locally"]
 
 
-def test_locking_each_increment_is_slower_at_a_large_size():
-    result = sync.measure_locking_cost(sizes=(30_000,), workers=2, repeats=1)
-    each, once = (result[s][0] for s in sync.STRATEGIES)
-    assert each > once
+def test_the_workers_count_right_in_one_process():
+    counter = multiprocessing.Value("q", 0)
+    for variant in sync.VARIANTS:
+        counter.value = 0
+        returned = sync._VARIANT_CALLS[variant](counter, 1_000)
+        counted = returned if variant in sync.RETURNS_COUNT else counter.value
+        assert counted == 1_000, variant
+
+
+def test_measure_locking_cost_times_every_bar_and_checks_the_counts():
+    costs = sync.measure_locking_cost(increments=2_000, processes=2, repeats=1)
+    assert [(c.variant, c.processes) for c in costs] == sync.cost_plan(2)
+    assert all(c.ns > 0 and c.expected == 2_000 * c.processes for c in costs)
+    for c in costs:
+        if c.variant == sync.UNLOCKED and c.processes == 2:
+            assert 1 <= c.total <= c.expected  # may lose updates, never gains any
+        else:
+            assert c.total == c.expected and c.lost == 0, c
+
+
+def test_a_contended_lock_costs_more_than_a_local_variable():
+    costs = {(c.variant, c.processes): c.ns for c in sync.measure_locking_cost(increments=30_000, repeats=1)}
+    many = max(p for _, p in costs)
+    assert costs[("Value with its lock", many)] > costs[("local variable", 1)]
+    assert costs[("Value with its lock", 1)] > costs[("local variable", 1)]
 
 
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"sizes": ()}, ValueError, "sizes must not be empty"),
-        ({"sizes": (0,)}, ValueError, r"sizes\[0\] must be from 1"),
-        ({"workers": 0}, ValueError, "workers must be from 1 to 64"),
+        ({"increments": 0}, ValueError, "increments must be from 1"),
+        ({"processes": 1}, ValueError, "processes must be from 2 to 64"),
         ({"repeats": 1.5}, TypeError, "repeats must be an int"),
     ],
 )
@@ -76,18 +93,46 @@ def test_measure_locking_cost_rejects_bad_arguments(kwargs, error, message):
         sync.measure_locking_cost(**kwargs)
 
 
-def test_plot_locking_cost_draws_both_strategies_and_names_the_machine():
-    result = {"sizes": [10, 100], "workers": 2, sync.STRATEGIES[0]: [0.01, 0.1], sync.STRATEGIES[1]: [0.001, 0.002]}
-    ax = sync.plot_locking_cost(result)
+COSTS = [
+    sync.IncrementCost("local variable", 1, 20.0, 1_000, 1_000),
+    sync.IncrementCost(sync.UNLOCKED, 1, 50.0, 1_000, 1_000),
+    sync.IncrementCost("Value with its lock", 1, 200.0, 1_000, 1_000),
+    sync.IncrementCost("Value with its lock", 2, 3_000.0, 2_000, 2_000),
+    sync.IncrementCost(sync.UNLOCKED, 2, 90.0, 1_500, 2_000),
+    sync.IncrementCost("count locally, return it", 2, 21.0, 2_000, 2_000),
+]
+
+
+def test_locking_cost_table_and_summary_are_computed_from_the_data():
+    table = sync.locking_cost_table(COSTS)
+    assert "local variable, 1 process" in table and "1,500 of 2,000 (lost 500)" in table
+    summary = sync.locking_cost_summary(COSTS)
+    assert "cheapest was local variable, 1 process (20 ns" in summary
+    assert "dearest Value with its lock, 2 processes (3,000 ns), 150 times" in summary
+    assert "shared Value cost 2.5 times a local variable, and taking its lock 4.0 times" in summary
+    assert "each increment cost 15.0 times" in summary
+    assert "lost 500 of 2,000 updates" in summary
+    lucky = [c._replace(total=c.expected) for c in COSTS]
+    assert "happened to lose no update" in sync.locking_cost_summary(lucky)
+    assert "cheapest was local variable" in sync.locking_cost_summary(lucky)
+
+
+def test_plot_locking_cost_labels_every_bar_and_names_the_machine():
+    ax = sync.plot_locking_cost(COSTS)
     try:
-        assert len(ax.lines) == 2
-        assert [t.get_text() for t in ax.get_legend().get_texts()] == list(sync.STRATEGIES)
+        assert len(ax.patches) == len(COSTS)
+        assert [t.get_text() for t in ax.get_yticklabels()] == [c.label for c in COSTS]
+        notes = [t.get_text() for t in ax.texts]
+        assert notes[0] == "20 ns" and notes[4] == "90 ns, lost 500 updates"
+        assert [p.get_hatch() or "" for p in ax.patches][4] == "//"
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert legend == ["1 process: right count", "2 processes: right count", "lost updates: wrong count"]
+        assert ax.get_xscale() == "log" and "nanoseconds per increment" in ax.get_xlabel()
         assert "Python" in ax.get_title() and "CPU" in ax.get_title()
-        assert "(s)" in ax.get_ylabel() and "2 workers" in ax.get_xlabel()
     finally:
         plt.close(ax.figure)
     with pytest.raises(ValueError, match="measure_locking_cost"):
-        sync.plot_locking_cost({"sizes": [1]})
+        sync.plot_locking_cost([{"ns": 1}])
 
 
 # --- timelines of chapter 08 -------------------------------------------------------------

@@ -10,7 +10,6 @@ import pytest
 from tests.support import write_module
 
 from helpers.lab import sync_checks
-from helpers.lab.sync import STRATEGIES
 from helpers.lab.timeline import Span
 from helpers.sync import LockReport
 
@@ -26,10 +25,11 @@ def test_check_counter(capsys):
 
 
 def test_check_lock_acquisitions(capsys):
-    right = {STRATEGIES[0]: 40_000, STRATEGIES[1]: 4}
+    right = {"add_with_lock": 40_000, "add_locally_then_lock": 4}
+    assert sync_checks.ACQUIRING_WORKERS == tuple(right)
     assert sync_checks.check_lock_acquisitions(right) is True
-    assert sync_checks.check_lock_acquisitions({STRATEGIES[0]: 10_000, STRATEGIES[1]: 4}) is False
-    assert sync_checks.check_lock_acquisitions({STRATEGIES[0]: 40_000, STRATEGIES[1]: 1}) is False
+    assert sync_checks.check_lock_acquisitions({"add_with_lock": 10_000, "add_locally_then_lock": 4}) is False
+    assert sync_checks.check_lock_acquisitions({"add_with_lock": 40_000, "add_locally_then_lock": 1}) is False
     assert sync_checks.check_lock_acquisitions([40_000, 4]) is False
     assert capsys.readouterr().out.count("❌") == 3
 

@@ -116,3 +116,52 @@ def test_plot_timelines_draws_into_a_given_figure_without_pyplot():
     before = plt.get_fignums()
     assert plot_timelines({"run": SPANS}, fig=fig) is fig
     assert len(fig.axes) == 1 and plt.get_fignums() == before
+
+
+def test_markers_are_dashed_lines_at_their_moment_and_named_in_the_legend():
+    ax = plot_timeline(SPANS, markers={"start.set()": 10.25, "stop.set()": 11.75})
+    try:
+        lines = [line for line in ax.lines if line.get_linestyle() == "--"]
+        assert [line.get_xdata()[0] for line in lines] == [0.25, 1.75]  # seconds since the first start
+        assert [line.get_label() for line in lines] == ["start.set()", "stop.set()"]
+        assert {"start.set()", "stop.set()"} <= {t.get_text().strip() for t in ax.texts}  # named on the chart
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert legend == ["A", "B", "C", "start.set()", "stop.set()"]  # the bars' colours, then the lines
+    finally:
+        plt.close(ax.figure)
+
+
+def test_a_marker_outside_the_spans_widens_the_axis():
+    ax = plot_timeline(SPANS, markers={"early": 9.0, "late": 13.0})
+    try:
+        low, high = ax.get_xlim()
+        assert low < -1.0 and high > 3.0
+    finally:
+        plt.close(ax.figure)
+
+
+def test_legend_without_markers_and_none_by_default():
+    ax = plot_timeline(SPANS, legend=True)
+    try:
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["A", "B", "C"]
+    finally:
+        plt.close(ax.figure)
+    ax = plot_timeline(SPANS)
+    try:
+        assert ax.get_legend() is None
+    finally:
+        plt.close(ax.figure)
+
+
+@pytest.mark.parametrize(
+    ("markers", "error", "message"),
+    [
+        ([10.0], TypeError, "markers must map a name to a moment"),
+        ({"set": "now"}, ValueError, r"markers\['set'\] must be a finite number"),
+        ({"set": math.inf}, ValueError, "finite"),
+        ({str(i): 10.0 for i in range(5)}, ValueError, "at most 4 moments"),
+    ],
+)
+def test_bad_markers_are_refused_with_a_clear_error(markers, error, message):
+    with pytest.raises(error, match=message):
+        plot_timeline(SPANS, markers=markers)
