@@ -104,7 +104,15 @@ def processes_from_psutil(marker: str | None = None) -> dict[int, Proc]:
     import psutil
 
     found = {}
-    for proc in psutil.process_iter():
+    for _ in range(3):
+        try:
+            listed = list(psutil.process_iter())
+            break
+        except IndexError:  # seen from psutil.pids() while processes start and end: read the table again
+            continue
+    else:
+        listed = list(psutil.process_iter())
+    for proc in listed:
         try:
             with proc.oneshot():
                 try:

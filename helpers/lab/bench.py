@@ -213,7 +213,7 @@ def run_bench(
     points = [("serial", 1)] + [(k, n) for k in KINDS if k in kinds for n in counts]
     samples: dict[tuple[str, int], list[float]] = {p: [] for p in points}
     startups: dict[tuple[str, int], list[float]] = {p: [] for p in points}
-    expected = None
+    expected, first = None, None
     shuffle = random.Random(seed).shuffle
     load = load_average()
 
@@ -233,9 +233,9 @@ def run_bench(
                     kind, n, func, task_list, chunksize=chunksize, ctx=ctx, warm_job=warm_job, timeout=timeout
                 )
                 if expected is None:
-                    expected = results
+                    expected, first = results, f"{kind} x{n}"
                 elif results != expected:
-                    raise RuntimeError(f"{kind} with {n} workers returned different results from the first run")
+                    raise RuntimeError(f"{kind} x{n} returned different results from {first}, which ran first")
                 samples[(kind, n)].append(work_s)
                 if kind != "serial":
                     startups[(kind, n)].append(startup_s)
