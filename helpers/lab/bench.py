@@ -61,7 +61,7 @@ from helpers.lab.results import pool_result
 from helpers.lab.warmup import start_pool
 
 __all__ = [
-    "KINDS", "MAX_WORKERS_LIMIT", "PARALLEL_KINDS", "WORKLOADS", "BenchResult", "Row", "SizeSweep", "Workload",
+    "KINDS", "MAX_WORKERS_LIMIT", "check_task_list", "PARALLEL_KINDS", "WORKLOADS", "BenchResult", "Row", "SizeSweep", "Workload",
     "default_max_workers", "default_worker_counts", "even_task_count", "expectation", "get_workload", "gil_enabled",
     "load_note", "main", "run_bench", "sweep_task_sizes", "thread_label", "time_once",
 ]
@@ -127,15 +127,19 @@ def _kinds(kinds: Iterable[str]) -> tuple[str, ...]:
     return kinds
 
 
+def check_task_list(tasks: object) -> list:
+    """Return ``tasks`` as a list if it is a non-empty sequence of arguments, one per task (not a string)."""
+    if isinstance(tasks, (str, bytes)) or not isinstance(tasks, Sequence) or not tasks:
+        raise TypeError(f"with a function, tasks must be a non-empty list of its arguments (one per task), got {tasks!r}")
+    return list(tasks)
+
+
 def _what_to_run(workload, size, tasks, counts) -> tuple[str, Callable, list, tuple, int | None]:
     """Return (name, func, task list, warm-up job, size) for a built-in workload's name or a function."""
     if callable(workload):
         if size is not None:
             raise TypeError("size is for the built-in workloads; with a function, give its tasks as a list")
-        if isinstance(tasks, (str, bytes)) or not isinstance(tasks, Sequence) or not tasks:
-            raise TypeError(
-                f"with a function, tasks must be a non-empty list of its arguments (one per task), got {tasks!r}"
-            )
+        tasks = check_task_list(tasks)
         module, qualname = getattr(workload, "__module__", None), getattr(workload, "__qualname__", "")
         name = f"{module}.{qualname}"
         interactive = module == "__main__" and not getattr(sys.modules.get("__main__"), "__file__", None)
@@ -144,7 +148,7 @@ def _what_to_run(workload, size, tasks, counts) -> tuple[str, Callable, list, tu
                 f"a pool's workers must import the function, and {name} is defined in a notebook cell or "
                 "inside another function: put it in a module file (%%writefile) and import it from there"
             )
-        return name, workload, list(tasks), (workload, tasks[0]), None
+        return name, workload, tasks, (workload, tasks[0]), None
     if not isinstance(workload, str):
         raise TypeError(f"workload must be one of {', '.join(map(repr, WORKLOADS))} or a function, got {workload!r}")
     spec = get_workload(workload)

@@ -12,7 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from helpers.lab.args import check_int
-from helpers.lab.bench import MAX_WORKERS_LIMIT, WORKLOADS, BenchResult, default_max_workers, get_workload, run_bench
+from helpers.lab.bench import (
+    MAX_WORKERS_LIMIT,
+    WORKLOADS,
+    BenchResult,
+    check_task_list,
+    default_max_workers,
+    get_workload,
+    run_bench,
+)
 from helpers.lab.panels import FigureWithAlt, figure_png, number_box, run_button
 from helpers.lab.speedup_plots import plot_speedup
 
@@ -56,9 +64,7 @@ class BenchPanel:
 
         self.func, self.task_list = None, None
         if callable(workload):
-            if isinstance(tasks, (str, bytes)) or not isinstance(tasks, Sequence) or not tasks:
-                raise TypeError(f"with a function, tasks must be a non-empty list of its arguments, got {tasks!r}")
-            self.func, self.task_list, tasks = workload, list(tasks), None
+            self.func, self.task_list, tasks = workload, check_task_list(tasks), None
         spec = get_workload("cpu" if self.func else workload)
         if size is not None:
             check_int("size", size, *spec.size_range)
