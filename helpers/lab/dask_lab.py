@@ -66,7 +66,7 @@ def connect(n_workers: int = 2, *, timeout: float = 30.0, environ: dict | None =
         return client, None
     cluster = LocalCluster(
         n_workers=n_workers, processes=True, threads_per_worker=1,
-        dashboard_address=":0", silence_logs=logging.ERROR,
+        dashboard_address=":0", silence_logs=logging.CRITICAL,
     )
     try:
         client = Client(cluster, timeout=f"{timeout}s")
