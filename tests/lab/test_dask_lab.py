@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import matplotlib
 
@@ -108,47 +109,74 @@ def _stop(process, timeout=20.0):
     process.wait(5)
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="process sessions and killpg are POSIX")
-def test_the_chapter_code_runs_on_a_scheduler_and_two_workers_started_by_dask_commands(tmp_path, monkeypatch):
+@pytest.fixture
+def dask_commands_cluster(tmp_path):
+    """A scheduler and two workers started with `dask scheduler` and `dask worker` on 127.0.0.1,
+    as separate processes; yields the scheduler's address and stops all three afterwards."""
+    if sys.platform == "win32":
+        pytest.skip("process sessions and killpg are POSIX")
     _needs_dask()
+    scheduler_file = tmp_path / "scheduler.json"
+    log_path = tmp_path / "dask.log"
+    started = []
+    with open(log_path, "w") as log:
+        try:
+            started.append(_start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                                   "--scheduler-file", str(scheduler_file)], log))
+            deadline = time.monotonic() + 60
+            while not scheduler_file.exists() and time.monotonic() < deadline:
+                assert started[0].poll() is None, log_path.read_text()
+                time.sleep(0.2)
+            address = json.loads(scheduler_file.read_text())["address"]
+            assert address.startswith("tcp://127.0.0.1:")
+            for _ in range(2):
+                started.append(_start(["worker", address, "--nworkers", "1", "--nthreads", "1", "--host",
+                                       "127.0.0.1", "--no-dashboard", "--death-timeout", "30"], log))
+            yield address
+        finally:
+            for process in reversed(started):
+                _stop(process)
+    assert all(p.returncode is not None for p in started)
+
+
+def test_the_chapter_code_runs_on_a_scheduler_and_two_workers_started_by_dask_commands(dask_commands_cluster,
+                                                                                       monkeypatch):
     from distributed import wait
 
     from helpers.processes import square
 
-    scheduler_file = tmp_path / "scheduler.json"
-    log = open(tmp_path / "dask.log", "w")
-    started = []
+    monkeypatch.setenv(ADDRESS_VARIABLE, dask_commands_cluster)
+    client, cluster = connect(2)
     try:
-        started.append(_start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                               "--scheduler-file", str(scheduler_file)], log))
-        deadline = time.monotonic() + 60
-        while not scheduler_file.exists() and time.monotonic() < deadline:
-            assert started[0].poll() is None, (tmp_path / "dask.log").read_text()
-            time.sleep(0.2)
-        address = json.loads(scheduler_file.read_text())["address"]
-        assert address.startswith("tcp://127.0.0.1:")
-        for _ in range(2):
-            started.append(_start(["worker", address, "--nworkers", "1", "--nthreads", "1", "--host", "127.0.0.1",
-                                   "--no-dashboard", "--death-timeout", "30"], log))
-        monkeypatch.setenv(ADDRESS_VARIABLE, address)
-        client, cluster = connect(2)
-        try:
-            assert cluster is None
-            client.wait_for_workers(2, timeout=60)
-            assert len(client.scheduler_info()["workers"]) == 2
-            sizes = [1000, 2000, 3000, 4000]
-            futures = client.map(count_primes, sizes)
-            wait(futures, timeout=60)
-            with multiprocessing.get_context("spawn").Pool(2) as pool:
-                assert client.gather(futures) == pool.map_async(count_primes, sizes).get(timeout=60)
-            with client.get_executor() as executor:
-                assert list(executor.map(square, range(6), timeout=30)) == [0, 1, 4, 9, 16, 25]
-            hosts = {w["host"] for w in client.scheduler_info()["workers"].values()}
-            assert hosts == {"127.0.0.1"}
-        finally:
-            shutdown(client)
+        assert cluster is None
+        client.wait_for_workers(2, timeout=60)
+        assert len(client.scheduler_info()["workers"]) == 2
+        sizes = [1000, 2000, 3000, 4000]
+        futures = client.map(count_primes, sizes)
+        wait(futures, timeout=60)
+        with multiprocessing.get_context("spawn").Pool(2) as pool:
+            assert client.gather(futures) == pool.map_async(count_primes, sizes).get(timeout=60)
+        with client.get_executor() as executor:
+            assert list(executor.map(square, range(6), timeout=30)) == [0, 1, 4, 9, 16, 25]
+        assert {w["host"] for w in client.scheduler_info()["workers"].values()} == {"127.0.0.1"}
     finally:
-        for process in reversed(started):
-            _stop(process)
-        log.close()
-    assert all(p.returncode is not None for p in started)
+        shutdown(client)
+
+
+CHAPTER = Path(__file__).resolve().parents[2] / "chapters" / "11-scale-out-with-dask.ipynb"
+
+
+def test_the_chapter_notebook_runs_unchanged_on_that_cluster(dask_commands_cluster, monkeypatch, tmp_path):
+    """The whole chapter, executed with MP_BOOK_DASK_SCHEDULER set: no cell raises, and it used that cluster."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv(ADDRESS_VARIABLE, dask_commands_cluster)
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+    work = tmp_path / "run"
+    work.mkdir()  # the chapter's %%writefile modules land here, not in chapters/
+    nb = nbformat.read(CHAPTER, as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
+    text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "2 workers, on the scheduler in MP_BOOK_DASK_SCHEDULER" in text
+    assert "cluster: not ours" in text
