@@ -176,7 +176,8 @@ def plot_amdahl(result: BenchResult, ax=None, kind: str = "processes"):
         import textwrap
 
         ax.text(0.97, 0.05, textwrap.fill(fit_note(result, kind), 48), transform=ax.transAxes, ha="right",
-                va="bottom", fontsize=7, bbox={"facecolor": "white", "edgecolor": "grey", "alpha": 0.9})
+                va="bottom", fontsize=7, zorder=1.5,  # under the points, which stay visible
+                bbox={"facecolor": "white", "edgecolor": "grey", "alpha": 0.7})
     _finish_axes(ax, result, top, what=f"Amdahl's law fitted to {kind}", ylabel="speedup over serial (x)",
                  ylim=(0, top + 0.5), legend_loc="upper left")
     return ax
