@@ -106,7 +106,7 @@ def _exit_status(process: subprocess.Popen) -> int | None:
 
 
 @contextlib.contextmanager
-def script_session(source: str, *args: str, timeout: float = 60.0) -> Iterator[ScriptSession]:
+def script_session(source: str, *args: str, timeout: float = 60.0, grace: float = 0.0) -> Iterator[ScriptSession]:
     """Run ``source`` as :func:`run_script` does; yield a :class:`ScriptSession`; then kill what it left running.
 
     For a script whose children may outlive it. On POSIX it runs in a session of its
@@ -116,10 +116,14 @@ def script_session(source: str, *args: str, timeout: float = 60.0) -> Iterator[S
     process still in the group is killed, never a stranger. Its output goes to files,
     so a child that keeps running does not hold the result up. Raises
     ``subprocess.TimeoutExpired`` after ``timeout`` seconds (everything is then killed).
-    On Windows nothing the script started is killed.
+    On Windows nothing the script started is killed. With ``grace`` (seconds), the
+    group first gets SIGTERM and that long to end: ``multiprocessing``'s resource
+    tracker ignores SIGTERM, outlives the others, and unlinks the semaphores and
+    segments they left, which SIGKILL at once would leave in ``/dev/shm``.
     """
     _check_source(source)
     check_seconds("timeout", timeout, 0.1, 600)
+    check_seconds("grace", grace, 0, 60)
     group = hasattr(os, "killpg")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "script.py"
@@ -139,10 +143,29 @@ def script_session(source: str, *args: str, timeout: float = 60.0) -> Iterator[S
             finally:
                 with contextlib.suppress(OSError):
                     if group:  # the group's own processes only: see ScriptSession.still_running
+                        if grace:
+                            _terminate_group(process.pid, grace)
                         os.killpg(process.pid, signal.SIGKILL)
                     else:
                         process.kill()
                 process.wait()
+
+
+def _terminate_group(group: int, grace: float) -> None:
+    """Send SIGTERM to process group ``group``; wait up to ``grace`` s until only zombies are left in it."""
+    import psutil
+
+    os.killpg(group, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        alive = []
+        for proc in psutil.process_iter(["status"]):
+            with contextlib.suppress(OSError, psutil.Error):
+                if os.getpgid(proc.pid) == group and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                    alive.append(proc.pid)
+        if not alive:
+            return
+        time.sleep(0.02)
 
 
 def _text(file) -> str:

@@ -105,3 +105,30 @@ def test_exception_lines_finds_a_broken_pool():
     """A qualified exception name whose last part is not ...Error."""
     text = "Traceback:\n  x\nconcurrent.futures.process.BrokenProcessPool: gone\n"
     assert exception_lines(text) == ["concurrent.futures.process.BrokenProcessPool: gone"]
+
+
+HANDLES_SIGTERM = '''
+import signal, sys, time
+from pathlib import Path
+
+def on_sigterm(signum, frame):
+    Path(sys.argv[1]).write_text("terminated")
+    sys.exit(0)
+
+signal.signal(signal.SIGTERM, on_sigterm)
+print("ready", flush=True)
+time.sleep(60)
+'''
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX")
+@pytest.mark.parametrize("grace", [0, 5])
+def test_script_session_sends_sigterm_first_only_with_grace(tmp_path, grace):
+    marker = tmp_path / "marker"
+    with pytest.raises(subprocess.TimeoutExpired):
+        with script_session(HANDLES_SIGTERM, str(marker), timeout=3, grace=grace):
+            pass
+    assert marker.exists() is bool(grace)  # without grace, SIGKILL at once: no handler runs
+    with pytest.raises(ValueError):
+        with script_session("pass", grace=-1):
+            pass

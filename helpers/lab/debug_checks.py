@@ -1,0 +1,121 @@
+"""Exercise checks for the chapter "Debug and harden multiprocess code".
+
+Each check runs the learner's answer (a program, a worker in a module, a function
+that finds leaked children) for real, with timeouts, and prints ✅ or ❌ with a hint.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from helpers.lab.debug import run_to_exit
+from helpers.lab.exercises import feedback
+from helpers.lab.results import end_process, how_it_ended
+
+BUGGY_PROGRAM = '''\
+from multiprocessing import JoinableQueue, Process, Queue
+from helpers.messages import square_tasks
+
+if __name__ == "__main__":
+    tasks, results = JoinableQueue(), Queue()
+    worker = Process(target=square_tasks, args=(tasks, results, 60))
+    worker.start()
+    for n in range(3):
+        tasks.put(n)
+    print(sorted(results.get(timeout=10) for _ in range(3)))
+    print("all done")
+'''
+
+
+def check_program_exits(source: str, timeout: float = 5.0) -> bool:
+    """Exercise check: does the program ``source`` print "all done" and exit with code 0 within ``timeout`` s?"""
+    if not isinstance(source, str) or not source.strip():
+        raise ValueError("source must be the text of the fixed program")
+    exited, what = run_to_exit(source, timeout=timeout)
+    if not exited:
+        return feedback(False, "", f"The program is {what}. Which process is still waiting, and for what?")
+    if "all done" not in what or "code 0" not in what:
+        return feedback(False, "", f"The program {what}: it should print its results and 'all done', and exit with code 0.")
+    return feedback(True, f"The program {what}.", "")
+
+
+def _call_learner(folder: str, module: str, function: str, *args) -> None:
+    """In the child: import the learner's ``module`` from ``folder`` and call ``function(*args)``."""
+    sys.path.insert(0, folder)
+    getattr(importlib.import_module(module), function)(*args)
+
+
+def check_sigterm_cleanup(module: str, function: str = "work_then_clean_up", *, timeout: float = 30.0) -> bool:
+    """Exercise check: run ``module.function(path, ready, 60)`` in a child, send SIGTERM, check that ``path`` is gone.
+
+    The worker must create the file ``path``, set the Event ``ready``, work until
+    SIGTERM comes, then remove the file and exit.
+    """
+    if not (isinstance(module, str) and module.isidentifier()):
+        raise ValueError(f"module must be a module name such as 'my_cleanup', got {module!r}")
+    ctx = multiprocessing.get_context()
+    ready = ctx.Event()
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "work-in-progress.tmp")
+        child = ctx.Process(target=_call_learner, args=(os.getcwd(), module, function, path, ready, 60.0), daemon=True)
+        child.start()
+        try:
+            if not ready.wait(timeout):
+                child.join(timeout=1)
+                return feedback(False, "", f"{module}.{function} never set ready within {timeout:g} s "
+                                           f"(the child {how_it_ended(child.exitcode)}): create the file, then call ready.set().")
+            if not os.path.exists(path):
+                return feedback(False, "", f"{module}.{function} set ready but did not create the file path first.")
+            time.sleep(0.2)  # let it settle into its work
+            child.terminate()  # SIGTERM on POSIX
+            child.join(timeout=10)
+            if child.is_alive():
+                return feedback(False, "", f"{module}.{function} was still running 10 s after SIGTERM: does the handler make it exit?")
+            if os.path.exists(path):
+                return feedback(False, "", f"The child {how_it_ended(child.exitcode)} but left its file behind: "
+                                           "install a SIGTERM handler that raises SystemExit, and remove the file in a finally block.")
+            return feedback(True, f"After SIGTERM, {module}.{function} removed its file and {how_it_ended(child.exitcode)}.", "")
+        finally:
+            end_process(child, timeout=0)
+
+
+def check_leak_finder(find_leaks: Callable[[float], None]) -> bool:
+    """Exercise check: ``find_leaks(timeout)`` passes with no child or one that ends in time, and raises AssertionError for a leak."""
+    from helpers.processes import nap, sleep_forever
+
+    ctx = multiprocessing.get_context()
+    children = []
+    try:
+        find_leaks(0.5)  # no children at all
+        short = ctx.Process(target=nap, args=(0.2,), daemon=True)
+        children.append(short)
+        short.start()
+        find_leaks(5.0)  # this one ends within the timeout: no leak
+        if short.is_alive():
+            return feedback(False, "", "find_leaks returned while a child was still running: it should wait up to timeout for it.")
+        stuck = ctx.Process(target=sleep_forever, args=(60,), daemon=True, name="stuck-child")
+        children.append(stuck)
+        stuck.start()
+        started = time.monotonic()
+        try:
+            find_leaks(0.5)
+        except AssertionError as error:
+            took = time.monotonic() - started
+            if took > 5:
+                return feedback(False, "", f"find_leaks took {took:.1f} s with a timeout of 0.5 s: wait at most timeout in all.")
+            if "stuck-child" not in str(error):
+                return feedback(False, "", f"The AssertionError should name the leaked child ('stuck-child'); it said: {error}")
+            return feedback(True, "find_leaks waits for children that end, and names the one that leaked.", "")
+        return feedback(False, "", "find_leaks(0.5) did not raise AssertionError while 'stuck-child' was still running.")
+    except AssertionError as error:
+        return feedback(False, "", f"find_leaks raised AssertionError when no child had leaked: {error}")
+    finally:
+        for child in children:
+            end_process(child, timeout=0)

@@ -1,0 +1,70 @@
+"""Tests for helpers/lab/debug_checks.py: each check passes a right answer and fails a wrong one."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+import time
+
+import pytest
+
+from helpers.lab import debug_checks
+
+FIXED = debug_checks.BUGGY_PROGRAM.replace(
+    '    print("all done")', '    tasks.put(None)\n    worker.join(timeout=30)\n    print("all done")')
+
+GOOD_WORKER = '''
+import os, signal, sys, time
+def work_then_clean_up(path, ready, max_seconds):
+    signal.signal(signal.SIGTERM, lambda s, f: sys.exit(128 + s))
+    open(path, "w").close()
+    try:
+        ready.set()
+        time.sleep(max_seconds)
+    finally:
+        os.remove(path)
+'''
+NO_HANDLER = '''
+import time
+def work_then_clean_up(path, ready, max_seconds):
+    open(path, "w").close()
+    ready.set()
+    time.sleep(max_seconds)
+'''
+
+
+def test_check_program_exits(capsys):
+    assert debug_checks.check_program_exits(FIXED, timeout=30)
+    assert not debug_checks.check_program_exits(debug_checks.BUGGY_PROGRAM, timeout=3)
+    assert "never exited" in capsys.readouterr().out
+    with pytest.raises(ValueError):
+        debug_checks.check_program_exits("")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="terminate() cannot be caught on Windows")
+def test_check_sigterm_cleanup(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "good_cleanup.py").write_text(GOOD_WORKER)
+    (tmp_path / "bad_cleanup.py").write_text(NO_HANDLER)
+    assert debug_checks.check_sigterm_cleanup("good_cleanup")
+    assert not debug_checks.check_sigterm_cleanup("bad_cleanup")
+    assert "left its file behind" in capsys.readouterr().out
+    with pytest.raises(ValueError):
+        debug_checks.check_sigterm_cleanup("not a module")
+
+
+def right_finder(timeout):
+    deadline = time.monotonic() + timeout
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    leaked = multiprocessing.active_children()
+    assert not leaked, [child.name for child in leaked]
+
+
+def test_check_leak_finder(capsys):
+    assert debug_checks.check_leak_finder(right_finder)
+    assert not debug_checks.check_leak_finder(lambda timeout: None)  # does not wait
+    assert "returned while a child was still running" in capsys.readouterr().out
+    assert not debug_checks.check_leak_finder(lambda timeout: time.sleep(min(timeout, 1)))  # never raises
+    assert "did not raise" in capsys.readouterr().out
+    assert multiprocessing.active_children() == []
