@@ -94,18 +94,38 @@ def _start(args, log):
                             start_new_session=True)
 
 
+def _session(sid):
+    """The live processes of session ``sid`` (a command started by _start, and what it started)."""
+    import psutil
+
+    members = []
+    for proc in psutil.process_iter():
+        try:
+            if os.getsid(proc.pid) == sid and proc.status() != psutil.STATUS_ZOMBIE:
+                members.append(proc)
+        except (OSError, psutil.Error):
+            pass  # gone meanwhile, or not ours to look at
+    return members
+
+
 def _stop(process, timeout=20.0):
-    """SIGTERM (Dask's commands close cleanly on it); SIGKILL to the whole session if still there."""
+    """SIGTERM: Dask's commands close their workers cleanly on it, and the resource trackers of
+    their session then unlink what those workers left. SIGKILL to the session only if some of it
+    is still there after a grace period (a kill earlier would leave semaphores in /dev/shm)."""
     if process.poll() is None:
         process.terminate()
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
             pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)  # its own session: only what this test started
-    except ProcessLookupError:
-        pass
+    deadline = time.monotonic() + 10
+    while _session(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if _session(process.pid):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)  # its own session: only what this test started
+        except ProcessLookupError:
+            pass
     process.wait(5)
 
 
@@ -132,6 +152,13 @@ def dask_commands_cluster(tmp_path):
             for _ in range(2):
                 started.append(_start(["worker", address, "--nworkers", "1", "--nthreads", "1", "--host",
                                        "127.0.0.1", "--no-dashboard", "--death-timeout", "30"], log))
+            from distributed import Client
+
+            probe = Client(address, timeout="30s")
+            try:
+                probe.wait_for_workers(2, timeout=60)  # both workers are there before the test starts
+            finally:
+                probe.close(timeout=10)
             yield address
         finally:
             for process in reversed(started):
@@ -169,14 +196,23 @@ CHAPTER = Path(__file__).resolve().parents[2] / "chapters" / "11-scale-out-with-
 def test_the_chapter_notebook_runs_unchanged_on_that_cluster(dask_commands_cluster, monkeypatch, tmp_path):
     """The whole chapter, executed with MP_BOOK_DASK_SCHEDULER set: no cell raises, and it used that cluster."""
     import nbformat
+    from jupyter_client import KernelManager
     from nbclient import NotebookClient
+    from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
 
     monkeypatch.setenv(ADDRESS_VARIABLE, dask_commands_cluster)
-    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
     work = tmp_path / "run"
     work.mkdir()  # the chapter's %%writefile modules land here, not in chapters/
     nb = nbformat.read(CHAPTER, as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
+    # As scripts/execute_notebooks.py does: this environment's kernel, and a kernel shut down
+    # as Jupyter would (a killed kernel's pools would leave their semaphores in /dev/shm).
+    km = KernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager())
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    try:
+        NotebookClient(nb, km=km, timeout=120, resources={"metadata": {"path": str(work)}}).execute(env=env)
+    finally:
+        if km.has_kernel:
+            km.shutdown_kernel(now=False)
     text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "2 workers, on the scheduler in MP_BOOK_DASK_SCHEDULER" in text
     assert "cluster: not ours" in text
