@@ -3,7 +3,7 @@
 Two kinds of code, in two places:
 
 - ``helpers/<topic>.py`` (``processes``, ``messages``, ``sharing``, ``pools``,
-  ``sync``, ``workloads``): worker functions, what a child process runs. They are
+  ``sync``, ``workloads``, ``debugging``): worker functions, what a child process runs. They are
   short and plain, and every chapter shows their source on the page. A child
   started with ``spawn`` or ``forkserver`` imports the function it runs, so a
   worker must live in a module like these, never in a notebook cell.

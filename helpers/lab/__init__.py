@@ -21,6 +21,7 @@ checks: ``gil`` (chapter 00); ``processes``, ``start_methods`` (01, 02); ``ipc``
 ``ipc_checks``, ``transports``, ``throughput`` (03, 04); ``pools``, ``chunksize``
 (05, 06); ``sync``, ``sync_checks`` (07, 08); ``bench``, ``bench_results``,
 ``warmup``, ``amdahl``, ``speedup_plots``, ``bench_panel``, ``speedup_checks`` (09);
+``debug``, ``debug_checks`` (10);
 ``panels``: what the widget panels share (labelled controls, buttons with enough
 contrast, figures with alt text).
 """
