@@ -67,10 +67,13 @@ def check_sigterm_cleanup(module: str, function: str = "work_then_clean_up", *, 
         child = ctx.Process(target=_call_learner, args=(os.getcwd(), module, function, path, ready, 60.0), daemon=True)
         child.start()
         try:
-            if not ready.wait(timeout):
+            deadline = time.monotonic() + timeout
+            while not ready.wait(0.05) and child.is_alive() and time.monotonic() < deadline:
+                pass  # wait for ready, but not for a child that has already ended
+            if not ready.is_set():
                 child.join(timeout=1)
-                return feedback(False, "", f"{module}.{function} never set ready within {timeout:g} s "
-                                           f"(the child {how_it_ended(child.exitcode)}): create the file, then call ready.set().")
+                return feedback(False, "", f"{module}.{function} never set ready (the child {how_it_ended(child.exitcode)}): "
+                                           "create the file, then call ready.set().")
             if not os.path.exists(path):
                 return feedback(False, "", f"{module}.{function} set ready but did not create the file path first.")
             time.sleep(0.2)  # let it settle into its work

@@ -49,6 +49,11 @@ def test_check_sigterm_cleanup(tmp_path, monkeypatch, capsys):
     assert debug_checks.check_sigterm_cleanup("good_cleanup")
     assert not debug_checks.check_sigterm_cleanup("bad_cleanup")
     assert "left its file behind" in capsys.readouterr().out
+    (tmp_path / "stub_cleanup.py").write_text("def work_then_clean_up(path, ready, max_seconds):\n    ...\n")
+    started = time.monotonic()
+    assert not debug_checks.check_sigterm_cleanup("stub_cleanup", timeout=60)
+    assert time.monotonic() - started < 30  # a child that ended is not waited for
+    assert "never set ready (the child exited normally" in capsys.readouterr().out
     with pytest.raises(ValueError):
         debug_checks.check_sigterm_cleanup("not a module")
 
