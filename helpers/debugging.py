@@ -86,3 +86,9 @@ def die_with_parent(signum: int = signal.SIGTERM) -> bool:
     PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
     libc = ctypes.CDLL(None, use_errno=True)
     return libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) == 0
+
+
+def sleep_until_parent_dies(max_seconds: float = 60.0) -> None:
+    """Sleep until the kernel ends this process when its parent dies (Linux); elsewhere return at once."""
+    if die_with_parent(signal.SIGTERM) and parent_process().is_alive():  # it may have died already
+        time.sleep(max_seconds)

@@ -83,3 +83,14 @@ def test_work_until_parent_dies_returns_while_the_parent_lives_only_at_its_limit
 
 def test_die_with_parent_says_whether_it_could():
     assert debugging.die_with_parent(0) is sys.platform.startswith("linux")  # signal 0: clears the setting
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux only")
+def test_sleep_until_parent_dies_sleeps_while_the_parent_lives():
+    child = ctx.Process(target=debugging.sleep_until_parent_dies, args=(30,))
+    child.start()
+    try:
+        child.join(timeout=1)
+        assert child.is_alive()  # the parent (this process) lives: no signal
+    finally:
+        end_process(child, timeout=0)
