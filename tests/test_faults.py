@@ -185,8 +185,8 @@ def child_named(pattern: str, count: int = 1):
     [
         ("run_workers", lambda: run_workers(processes=2, steps=40, step_seconds=0.1, timeout=TIMEOUT),
          child_named("^worker-1$")),
-        ("measure_locking_cost", lambda: measure_locking_cost(increments=10_000_000, processes=2, repeats=1),
-         child_named("PoolWorker", count=2)),
+        ("measure_locking_cost", lambda: measure_locking_cost(increments=5_000_000, processes=2, repeats=1),
+         child_named("^LockCostWorker-", count=2)),
     ],
     ids=["run_workers", "measure_locking_cost"],
 )

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from helpers.lab.args import check_int, check_seconds
 from helpers.lab.machine import effective_cpus, machine_label
-from helpers.lab.results import end_process, pool_result
+from helpers.lab.results import collect, end_process
 from helpers.lab.timeline import Span, max_concurrency
 from helpers.sync import add_locally_then_lock, add_to_raw_value, add_with_value_lock, count_locally
 
@@ -46,7 +46,7 @@ def join_all(processes: Iterable[multiprocessing.process.BaseProcess], timeout: 
 # --- what locking costs ------------------------------------------------------------------
 
 # The ways to count that measure_locking_cost compares: a name for the figure, and how a
-# pool worker runs it on the shared Value (synchronized, so it has its own RLock) and a
+# child process runs it on the shared Value (synchronized, so it has its own RLock) and a
 # number of increments. Each calls a worker of helpers/sync.py, which the chapter shows.
 _VARIANT_CALLS = {
     "local variable": lambda counter, n: count_locally(n),
@@ -93,38 +93,56 @@ def cost_plan(processes: int) -> list[tuple[str, int]]:
     return alone + together
 
 
-_pool_state: dict = {}  # what _install_timed gives each pool worker of measure_locking_cost
-
-
-def _install_timed(counter, start) -> None:
-    """Pool initializer of :func:`measure_locking_cost`: keep the shared counter and the start Barrier."""
-    _pool_state.update(counter=counter, start=start)
-
-
-def _timed_variant(variant: str, increments: int, together: bool) -> tuple[float, object]:
-    """Pool task: (with the others, if ``together``) run ``variant``; return its seconds and what it returned."""
-    if together:
-        _pool_state["start"].wait(30)  # all begin at once, so that they contend for the Value
+def _timed_variant(results, variant: str, increments: int, counter, start) -> None:
+    """Child of :func:`measure_locking_cost`: (after the others, if ``start``) run ``variant``; put (seconds, returned)."""
+    if start is not None:
+        start.wait(30)  # all begin at once, so that they contend for the Value
     begin = time.perf_counter()
-    returned = _VARIANT_CALLS[variant](_pool_state["counter"], increments)
-    return time.perf_counter() - begin, returned
+    returned = _VARIANT_CALLS[variant](counter, increments)
+    results.put((time.perf_counter() - begin, returned))
+
+
+def _run_variant(variant: str, workers: int, increments: int, counter) -> list[tuple[float, object]]:
+    """Run ``variant`` in ``workers`` fresh child processes at once; return each one's (seconds, returned).
+
+    Fresh processes, not a ``Pool``: a pool worker killed while it waits for a task
+    (the out-of-memory killer, say) dies holding the lock of the pool's task queue,
+    and ``Pool.terminate()`` then waits for that lock for ever. A child that dies here
+    makes :func:`helpers.lab.results.collect` raise ``ChildProcessError`` at once, and
+    every child is stopped before this returns.
+    """
+    results = multiprocessing.Queue()
+    start = multiprocessing.Barrier(workers) if workers > 1 else None
+    children = [
+        multiprocessing.Process(target=_timed_variant, args=(results, variant, increments, counter, start),
+                                name=f"LockCostWorker-{i}", daemon=True)
+        for i in range(1, workers + 1)
+    ]
+    try:
+        for child in children:
+            child.start()
+        return collect(results, workers, timeout=600, watch=children)
+    finally:
+        for child in children:
+            end_process(child, timeout=5)
 
 
 def measure_locking_cost(increments: int = 100_000, processes: int | None = None, repeats: int = 3) -> list:
     """Time each way to count of :func:`cost_plan`; return one :class:`IncrementCost` per bar.
 
-    Every variant runs in a pool worker (a child process): alone, or in
-    ``processes`` workers at once that meet at a ``Barrier`` first (default: the
-    CPUs this process may use, :func:`helpers.effective_cpus`, from 2 to 4). Each
-    adds 1 ``increments`` times; a run's time is that of its slowest worker, from
-    the barrier to the end of its loop (the pool's own overhead and the count's
-    trip back are left out: they do not grow with ``increments``). The best of
-    ``repeats`` runs, divided by ``increments``, is the cost per increment.
+    Every variant runs in child processes: alone, or in ``processes`` children at
+    once that meet at a ``Barrier`` first (default: the CPUs this process may use,
+    :func:`helpers.effective_cpus`, from 2 to 4). Each adds 1 ``increments`` times;
+    a run's time is that of its slowest child, from the barrier to the end of its
+    loop (starting the children and the count's trip back are left out: they do
+    not grow with ``increments``). The best of ``repeats`` runs, divided by
+    ``increments``, is the cost per increment.
 
     Every total is checked: a locked variant, or one in a single process, that does
     not count exactly ``processes * increments`` raises ``RuntimeError``; the
     unlocked variant in several processes may lose updates (``IncrementCost.lost``),
-    but may never count more than it was asked to.
+    but may never count more than it was asked to. A child that dies raises
+    ``ChildProcessError`` at once.
     """
     check_int("increments", increments, 1, 10_000_000)
     if processes is None:
@@ -132,22 +150,19 @@ def measure_locking_cost(increments: int = 100_000, processes: int | None = None
     check_int("processes", processes, 2, 64)
     check_int("repeats", repeats, 1, 100)
     counter = multiprocessing.Value("q", 0)  # synchronized: lock=True gives it an RLock of its own
-    start = multiprocessing.Barrier(processes)
     costs = []
-    with multiprocessing.Pool(processes, initializer=_install_timed, initargs=(counter, start)) as pool:
-        for variant, workers in cost_plan(processes):
-            expected, seconds, totals = workers * increments, [], []
-            for _ in range(repeats):
-                counter.value = 0
-                tasks = [(variant, increments, workers > 1)] * workers
-                runs = pool_result(pool, pool.starmap_async(_timed_variant, tasks, chunksize=1), 600)
-                total = sum(count for _, count in runs) if variant in RETURNS_COUNT else counter.value
-                exact = variant != UNLOCKED or workers == 1
-                if (exact and total != expected) or not 1 <= total <= expected:
-                    raise RuntimeError(f"{variant!r} in {workers} process(es) counted {total:,}, expected {expected:,}")
-                seconds.append(max(s for s, _ in runs))
-                totals.append(total)
-            costs.append(IncrementCost(variant, workers, min(seconds) / increments * 1e9, min(totals), expected))
+    for variant, workers in cost_plan(processes):
+        expected, seconds, totals = workers * increments, [], []
+        for _ in range(repeats):
+            counter.value = 0
+            runs = _run_variant(variant, workers, increments, counter)
+            total = sum(count for _, count in runs) if variant in RETURNS_COUNT else counter.value
+            exact = variant != UNLOCKED or workers == 1
+            if (exact and total != expected) or not 1 <= total <= expected:
+                raise RuntimeError(f"{variant!r} in {workers} process(es) counted {total:,}, expected {expected:,}")
+            seconds.append(max(s for s, _ in runs))
+            totals.append(total)
+        costs.append(IncrementCost(variant, workers, min(seconds) / increments * 1e9, min(totals), expected))
     return costs
 
 
