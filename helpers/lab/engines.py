@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.lab.args import check_int, check_int_list, check_seconds
-from helpers.lab.scripts import _exit_status, _text, script_env
+from helpers.lab.scripts import _text, script_env, wait_for_exit
 
 __all__ = ["MPI_PROGRAM", "RAY_PROGRAM", "EngineRun", "missing", "mpiexec", "run_on_mpi", "run_on_ray",
            "run_program"]
@@ -149,11 +149,7 @@ def run_program(command: list[str], *, timeout: float = 60.0, grace: float = 2.0
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                    env=script_env() if env is None else env, cwd=cwd, start_new_session=True)
         try:
-            deadline = time.monotonic() + timeout
-            while (status := _exit_status(process)) is None:
-                if time.monotonic() > deadline:
-                    raise subprocess.TimeoutExpired(command, timeout)
-                time.sleep(0.01)
+            status = wait_for_exit(process, command, timeout)
             seconds = time.perf_counter() - start
             left = len(_session_members(process.pid))
         finally:

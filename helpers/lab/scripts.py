@@ -105,6 +105,20 @@ def _exit_status(process: subprocess.Popen) -> int | None:
     return info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
 
 
+def wait_for_exit(process: subprocess.Popen, command, timeout: float) -> int:
+    """Return the exit status of ``process`` once it has ended (not reaped: see :func:`_exit_status`).
+
+    Raises ``subprocess.TimeoutExpired`` for ``command`` if it is still running after
+    ``timeout`` seconds; stopping it is the caller's part.
+    """
+    deadline = time.monotonic() + timeout
+    while (status := _exit_status(process)) is None:
+        if time.monotonic() > deadline:
+            raise subprocess.TimeoutExpired(command, timeout)
+        time.sleep(0.01)
+    return status
+
+
 @contextlib.contextmanager
 def script_session(source: str, *args: str, timeout: float = 60.0, grace: float = 0.0) -> Iterator[ScriptSession]:
     """Run ``source`` as :func:`run_script` does; yield a :class:`ScriptSession`; then kill what it left running.
@@ -133,11 +147,7 @@ def script_session(source: str, *args: str, timeout: float = 60.0, grace: float 
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                        env=script_env(), cwd=folder, start_new_session=group)
             try:
-                deadline = time.monotonic() + timeout
-                while (status := _exit_status(process)) is None:
-                    if time.monotonic() > deadline:
-                        raise subprocess.TimeoutExpired(command, timeout)
-                    time.sleep(0.01)
+                status = wait_for_exit(process, command, timeout)
                 result = subprocess.CompletedProcess(command, status, _text(out), _text(err))
                 yield ScriptSession(result, process.pid if group else None)
             finally:
