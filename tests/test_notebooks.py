@@ -136,6 +136,7 @@ def test_no_machine_path_in_stored_outputs(path):
         for machine_path in machine_paths():
             assert json.dumps(machine_path)[1:-1] not in text, f"{path.name}, cell {index}: a stored output shows {machine_path}"
         assert not re.search(r"/lib/python3\.\d+", text), f"{path.name}, cell {index}: a stored output shows an interpreter path"
+        assert not re.search(r"/pymp-[0-9a-z_]+", text), f"{path.name}, cell {index}: a stored output shows a temporary folder"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
