@@ -1,6 +1,7 @@
 # Two commands are all a reader or a teacher needs:
 #   make book   build the HTML book into _build/html/
 #   make test   run every test: helpers, notebooks (nbval), the build, the browser
+#               (make test-slow runs the long checks it skips: classroom edition, Run All twice)
 # Both create the virtual environment .venv on first use.
 # Maintainers have two more: make execute (store the chapters' outputs, under the reference
 # Python) and make matrix (the suite under every Python and start method it can find).
@@ -13,7 +14,7 @@ STAMP  := $(VENV)/.installed
 REFERENCE := $(shell sed -n 's/^REFERENCE_PYTHON = "\(.*\)".*/\1/p' scripts/notebook_rules.py)
 VERSION   := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 
-.PHONY: book test execute lab matrix clean
+.PHONY: book test test-slow execute lab matrix clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed: run make PYTHON=python3.12 ...")'
@@ -34,6 +35,10 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The long checks make test skips (tests marked slow): about as long again as make test.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest --slow -m slow $(PYTEST_ARGS)
 
 # Re-execute chapters and store their outputs: make execute [NB=chapters/01-....ipynb]
 # Stored outputs come from the reference Python only: with another $(PYTHON), the command

@@ -14,6 +14,10 @@ they do not), so the resource tracker cleans up.
 
 And nbval compares stored outputs only where they were made (see _nbval_mode).
 
+Tests marked ``slow`` (the classroom edition run top to bottom, Run All twice in JupyterLab,
+the one-CPU run) are skipped unless pytest gets ``--slow``: ``make test-slow`` runs them, so
+that ``make test`` stays a suite a contributor runs before every commit.
+
 The plugin tests/leak_check.py fails the run if it leaves a process, a shared-memory
 segment or a semaphore behind.
 """
@@ -69,7 +73,22 @@ def _nbval_mode() -> tuple[str, str]:
                    "every cell still runs and must not raise")
 
 
+def pytest_addoption(parser):
+    parser.addoption("--slow", action="store_true", default=False,
+                     help="also run the tests marked slow (make test-slow runs only those)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run `make test-slow`")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a long check, run by `make test-slow` (pytest --slow)")
     if config.option.nbval and not config.option.nbval_lax:
         mode, why = _nbval_mode()
         config.option.nbval_lax = mode == "lax"
