@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from helpers.lab.debug import run_to_exit
-from helpers.lab.exercises import feedback
+from helpers.lab.exercises import feedback, not_answered
 from helpers.lab.results import end_process, how_it_ended
 
 BUGGY_PROGRAM = '''\
@@ -60,6 +60,8 @@ def check_sigterm_cleanup(module: str, function: str = "work_then_clean_up", *, 
     """
     if not (isinstance(module, str) and module.isidentifier()):
         raise ValueError(f"module must be a module name such as 'my_cleanup', got {module!r}")
+    if not_answered(module):
+        return False
     ctx = multiprocessing.get_context()
     ready = ctx.Event()
     with tempfile.TemporaryDirectory() as folder:

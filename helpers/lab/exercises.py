@@ -10,11 +10,17 @@ in a fresh child process started with the book's start method, exactly as
 ``Process``, ``Pool`` and ``ProcessPoolExecutor`` would, calls the function on each
 case, and says what went wrong: the module does not import, the function is missing,
 it raised, it returned a wrong (or unpicklable) result, or it did not finish in time.
+
+Every check of a learner's module first asks :func:`not_answered`: in the classroom
+edition (``make student``) the learner's ``%%writefile`` cell holds no code yet, or was
+not run, and the check then prints a "not answered yet" line instead of a failure.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
 import multiprocessing
 import os
 import sys
@@ -25,6 +31,7 @@ from helpers.lab.results import end_process, how_it_ended
 
 PASS = "✅"
 FAIL = "❌"
+NOT_YET = "⏳"
 
 
 def feedback(passed: bool, success: str, hint: str) -> bool:
@@ -39,6 +46,36 @@ def feedback(passed: bool, success: str, hint: str) -> bool:
     """
     print(f"{PASS} {success}" if passed else f"{FAIL} {hint}")
     return passed
+
+
+def not_answered(module: str, folder: str | None = None) -> bool:
+    """Print a "not answered yet" line and return True when the learner's module holds no answer yet.
+
+    That is: no ``module.py`` in ``folder`` (the notebook's folder, the current one by
+    default) and no such module on the import path (the ``%%writefile`` cell was not run),
+    or a ``module.py`` there with no code in it, only comments (the cell is still empty).
+    A file with code, even a stub or a syntax error, is an answer the check runs.
+    """
+    if not (isinstance(module, str) and module.isidentifier()):
+        raise ValueError(f"module must be a module name such as 'my_workers', got {module!r}")
+    path = os.path.join(folder or os.getcwd(), f"{module}.py")
+    if os.path.isfile(path):
+        try:
+            with open(path, encoding="utf-8") as file:
+                empty = not ast.parse(file.read()).body
+        except (SyntaxError, ValueError, UnicodeDecodeError):
+            return False  # the child's import says what is wrong
+        where = f"{module}.py holds no code yet"
+    else:
+        try:
+            empty = importlib.util.find_spec(module) is None
+        except (ImportError, ValueError):
+            empty = True
+        where = f"there is no {module}.py yet"
+    if empty:
+        print(f"{NOT_YET} Not answered yet: {where}. Write your answer in the %%writefile {module}.py cell, "
+              "run it, then run this check again.")
+    return empty
 
 
 def _run_calls(conn, folder: str, module_name: str, function_name: str, calls: list[tuple],
@@ -75,6 +112,18 @@ def _run_calls(conn, folder: str, module_name: str, function_name: str, calls: l
                                   f"to send it back to the parent: {type(exc).__name__}: {exc}"))
 
 
+def _check_names(module: object, function: object, initializer: object, initargs: object, timeout: object) -> float:
+    """Refuse bad arguments of :func:`run_worker` with a clear error; return the timeout."""
+    if not (isinstance(module, str) and module.isidentifier()):
+        raise ValueError(f"module must be a module name such as 'my_workers', got {module!r}")
+    for name, value in (("function", function), ("initializer", initializer or "ok")):
+        if not (isinstance(value, str) and value.isidentifier()):
+            raise ValueError(f"{name} must be a function's name such as 'cube', got {value!r}")
+    if not isinstance(initargs, tuple):
+        raise TypeError(f"initargs must be a tuple, as for Pool(initargs=...), got {type(initargs).__name__}")
+    return check_seconds("timeout", timeout, 0.1, 600)
+
+
 def run_worker(module: str, function: str, calls: Iterable[tuple], *, timeout: float = 20.0,
                initializer: str | None = None, initargs: tuple = ()) -> tuple[str, object]:
     """Call ``module.function(*args)`` for each ``args`` in ``calls`` in one child process.
@@ -88,14 +137,7 @@ def run_worker(module: str, function: str, calls: Iterable[tuple], *, timeout: f
     """
     from helpers.lab.book import book_start_method
 
-    if not (isinstance(module, str) and module.isidentifier()):
-        raise ValueError(f"module must be a module name such as 'my_workers', got {module!r}")
-    for name, value in (("function", function), ("initializer", initializer or "ok")):
-        if not (isinstance(value, str) and value.isidentifier()):
-            raise ValueError(f"{name} must be a function's name such as 'cube', got {value!r}")
-    if not isinstance(initargs, tuple):
-        raise TypeError(f"initargs must be a tuple, as for Pool(initargs=...), got {type(initargs).__name__}")
-    timeout = check_seconds("timeout", timeout, 0.1, 600)
+    timeout = _check_names(module, function, initializer, initargs, timeout)
     calls = [tuple(args) for args in calls]
     ctx = multiprocessing.get_context(book_start_method())
     receiver, sender = ctx.Pipe(duplex=False)
@@ -147,6 +189,9 @@ def check_worker(module: str, function: str, cases: Iterable[tuple[tuple, object
     cases = [(tuple(args), expected) for args, expected in cases]
     if not cases:
         raise ValueError("cases must hold at least one (args, expected) pair")
+    _check_names(module, function, initializer, initargs, timeout)
+    if not_answered(module):
+        return False
     kind, detail = run_worker(module, function, [args for args, _ in cases], timeout=timeout,
                               initializer=initializer, initargs=initargs)
     setup = f"{initializer}({', '.join(map(repr, initargs))})"

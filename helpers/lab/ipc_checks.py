@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from multiprocessing import shared_memory
 
 from helpers.lab.args import check_int, check_seconds
-from helpers.lab.exercises import failure_hint, feedback, run_worker
+from helpers.lab.exercises import failure_hint, feedback, not_answered, run_worker
 from helpers.lab.ipc import expected_items, in_order_per_producer
 from helpers.lab.results import collect
 
@@ -115,6 +115,8 @@ def check_sentinel_consumer(module: str, function: str = "take_until_sentinel", 
     """
     timeout = check_seconds("timeout", timeout, 1, 600)
     sent = expected_items(["A"], 5)
+    if not_answered(module):
+        return False
     items, results = multiprocessing.Queue(), multiprocessing.Queue()
     sentinel_put = threading.Event()
 
@@ -180,6 +182,8 @@ def check_segment_filler(module: str, function: str = "fill_segment", count: int
 
     check_int("count", count, 1, 10_000)
     timeout = check_seconds("timeout", timeout, 1, 600)
+    if not_answered(module):
+        return False
     segment = shared_memory.SharedMemory(create=True, size=8 * count)
     unlinked_by_worker = False
     try:

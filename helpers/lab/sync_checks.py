@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from helpers.lab.args import check_int, check_seconds
 from helpers.lab.book import book_start_method
-from helpers.lab.exercises import failure_hint, feedback, run_worker
+from helpers.lab.exercises import failure_hint, feedback, not_answered, run_worker
 from helpers.lab.sync import holders_at_once
 from helpers.lab.timeline import Span
 from helpers.sync import LockReport
@@ -126,6 +126,8 @@ def check_lock_transfer(module: str, function: str = "move", *, workers: int = 3
     check_int("workers", workers, 1, 16)
     check_int("times", times, 1, 1_000_000)
     timeout = check_seconds("timeout", timeout, 1, 600)
+    if not_answered(module):
+        return False
     ctx = multiprocessing.get_context(book_start_method())
     lock = ctx.Lock()
     source, target = ctx.Value("i", 1, lock=False), ctx.Value("i", 0, lock=False)
@@ -216,6 +218,8 @@ def check_event_waiter(module: str, function: str = "square_when_ready", *, time
     timeout of 60 s, it must wait for the signal and return ``x * x`` soon after.
     """
     timeout = check_seconds("timeout", timeout, SIGNAL_AFTER + 5, 600)
+    if not_answered(module):
+        return False
     ctx = multiprocessing.get_context(book_start_method())
     never, ready = ctx.Event(), ctx.Event()
     calls = [(never, 3, 0.5), (ready, 4, 60.0)]

@@ -77,3 +77,56 @@ def test_bad_arguments_fail_at_once(kwargs, error):
 def test_check_worker_needs_cases():
     with pytest.raises(ValueError, match="at least one"):
         check_worker("mine", "cube", [])
+
+
+# ------------------------------------------------ the classroom edition: no answer yet
+
+def _checks():
+    from helpers.lab.debug_checks import check_sigterm_cleanup
+    from helpers.lab.ipc_checks import check_segment_filler, check_sentinel_consumer
+    from helpers.lab.pools import check_initializer
+    from helpers.lab.processes import check_count_lines
+    from helpers.lab.sync_checks import check_event_waiter, check_lock_transfer
+
+    return {
+        "check_worker": lambda m: check_worker(m, "cube", CASES),
+        "check_initializer": lambda m: check_initializer(m, initializer="init", initargs=(1,), task="cube", cases=CASES),
+        "check_count_lines": check_count_lines,
+        "check_sentinel_consumer": check_sentinel_consumer,
+        "check_segment_filler": check_segment_filler,
+        "check_lock_transfer": check_lock_transfer,
+        "check_event_waiter": check_event_waiter,
+        "check_sigterm_cleanup": check_sigterm_cleanup,
+    }
+
+
+@pytest.mark.parametrize("check", sorted(_checks()))
+@pytest.mark.parametrize("text", [None, "", "# def cube(x):\n#     ...\n"], ids=["no-file", "empty", "comments"])
+def test_every_check_of_a_module_says_not_answered_yet_for_an_empty_cell(workdir, capsys, check, text):
+    import multiprocessing
+
+    if text is not None:
+        write_module(workdir, "mine_unanswered", text)
+    start = time.monotonic()
+    assert _checks()[check]("mine_unanswered") is False
+    out = capsys.readouterr().out
+    assert out.startswith("⏳ Not answered yet") and "%%writefile mine_unanswered.py" in out, out
+    assert out.count("\n") == 1 and "❌" not in out
+    assert time.monotonic() - start < 2  # nothing was started
+    assert not multiprocessing.active_children()
+
+
+def test_a_stub_with_code_is_an_answer_and_fails_as_before(workdir, capsys):
+    name = write_module(workdir, "mine_stub", 'def cube(x: int) -> int:\n    """Return x cubed."""\n    ...  # your code here\n')
+    assert check_worker(name, "cube", CASES) is False
+    assert capsys.readouterr().out.startswith("❌ In a child process, cube(2) returned None")
+
+
+def test_a_module_elsewhere_on_the_import_path_is_an_answer(workdir, tmp_path_factory, monkeypatch, capsys):
+    from helpers.lab.exercises import not_answered
+
+    other = tmp_path_factory.mktemp("elsewhere")
+    write_module(other, "mine_elsewhere", GOOD)
+    monkeypatch.syspath_prepend(str(other))
+    assert not_answered("mine_elsewhere") is False
+    assert capsys.readouterr().out == ""

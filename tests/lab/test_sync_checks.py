@@ -120,7 +120,8 @@ def test_check_lock_transfer(kind, passed, message, tmp_path, monkeypatch, capsy
 
 def test_check_lock_transfer_names_a_module_that_does_not_import(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert sync_checks.check_lock_transfer("no_such_transfer_module") is False
+    (tmp_path / "broken_transfer_module.py").write_text("def move(:\n")
+    assert sync_checks.check_lock_transfer("broken_transfer_module") is False
     assert "could not import the module" in capsys.readouterr().out
 
 
