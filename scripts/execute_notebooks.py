@@ -4,6 +4,7 @@
     python scripts/execute_notebooks.py chapters/00-*.ipynb
 
     python scripts/execute_notebooks.py --check         # refuse outputs it did not make
+    python scripts/execute_notebooks.py --times         # only rewrite the stated times (after a text edit)
 
 Before running a notebook it rewrites the two things the project derives rather
 than edits by hand: the setup cell (from ``repository`` in ``_config.yml``) and
@@ -11,7 +12,11 @@ the hidden source of solution cells. It then runs every cell with the kernel of
 this environment, in the notebook's folder, with a per-cell timeout, and stores
 the outputs and the widget state, with the paths of this machine replaced by
 placeholders (the ``[path-*]`` rules of tests/nbval_sanitize.cfg), and stamps the
-notebook with a digest of its code and outputs. ``--check`` (run by ``make book``)
+notebook with a digest of its code and outputs and the seconds the run took. From
+those seconds and the chapter's words and exercises it rewrites the chapter's stated
+time, "About N minutes" (``notebook_rules.timed_minutes``), and after a run it
+regenerates the teacher's guide, whose schedules add those times up
+(scripts/teacher_guide.py). ``--check`` (run by ``make book``)
 refuses a notebook whose outputs were not made so: run and saved in Jupyter, or
 saved without its widget state, or made with another Python or start method than
 the reference ones (``REFERENCE_PYTHON`` in notebook_rules.py). ``make execute`` runs it
@@ -66,7 +71,11 @@ def execute(path: Path) -> float:
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     notebook_rules.strip_output_paths(nb)
     nb = nbformat.reads(nbformat.writes(nb), as_version=4)  # the digest is of what the file will hold
-    notebook_rules.stamp(nb)
+    notebook_rules.stamp(nb, execution_seconds=elapsed)
+    minutes = notebook_rules.timed_minutes(nb)
+    if not notebook_rules.set_stated_minutes(nb, minutes):
+        print(f'  no "About N minutes" under "{notebook_rules.WHAT_YOU_NEED}": the chapter takes about {minutes} minutes',
+              flush=True)
     nbformat.write(nb, path)
     return elapsed
 
@@ -92,10 +101,28 @@ def check(paths: list[Path]) -> int:
     return 1 if refused else 0
 
 
+def retime(paths: list[Path]) -> int:
+    """Rewrite the stated time of each timed chapter (its words may have changed), then the teacher's guide."""
+    import teacher_guide
+
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        minutes = notebook_rules.timed_minutes(nb)
+        if minutes is None:
+            print(f"{shown(path)}: no timed run stored; run `make execute NB={shown(path)}`", file=sys.stderr)
+        elif minutes != notebook_rules.stated_minutes(nb) and notebook_rules.set_stated_minutes(nb, minutes):
+            nbformat.write(nb, path)
+            print(f"{shown(path)}: about {minutes} minutes")
+    return teacher_guide.main([])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter in _toc.yml")
     parser.add_argument("--check", action="store_true", help="execute nothing; refuse outputs the script did not make")
+    parser.add_argument("--times", action="store_true",
+                        help="execute nothing; rewrite each chapter's stated time from its stored timed run "
+                             "(after an edit of its text) and the teacher's guide")
     parser.add_argument("--any-python", action="store_true",
                         help="execute under this Python and start method even if they are not the reference ones")
     args = parser.parse_args(argv)
@@ -105,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"not a notebook file: {path}")
     if args.check:
         return check(paths)
+    if args.times:
+        return retime(paths)
     here = notebook_rules.reference_problems(notebook_rules.this_run())
     if here and not args.any_python:
         parser.error("the stored outputs would be " + "; ".join(here)
@@ -112,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     for path in paths:
         print(f"executing {shown(path)} ...", flush=True)
         print(f"  done in {execute(path):.1f} s", flush=True)
-    return 0
+    import teacher_guide  # its tables add up the stated times just rewritten
+
+    return teacher_guide.main([])
 
 
 if __name__ == "__main__":

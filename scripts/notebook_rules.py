@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import math
 import re
 from pathlib import Path
 
@@ -193,6 +194,78 @@ _MINUTES = re.compile(r"\babout (\d+) minutes\b", re.IGNORECASE)
 _DEFINITION = re.compile(r"^(?:async def|def|class) (\w+)", re.MULTILINE)
 
 
+# A chapter's stated time ("About N minutes") is derived, not guessed: the execute script
+# records how long the chapter ran (STAMP_KEY's "execution_seconds") and rewrites the
+# sentence with timed_minutes(). Reading rates from Carver, "Reading rate: a review of
+# research and theory" (Academic Press, 1990), for college readers: 200 words a minute
+# when reading to learn (his "learning" process), 138 when reading to remember every
+# step (his "memorizing" process), which is how a learner reads code to write some like
+# it. A word is a run of non-space characters. Solution cells are counted in the
+# exercise allowance instead, and test-only cells (remove-input) are never shown.
+PROSE_WORDS_PER_MINUTE = 200
+CODE_WORDS_PER_MINUTE = 138
+# Minutes per {exercise}: read it, try it, run the check, read the solution. The
+# Carpentries' lessons plan 5 to 15 minutes per short exercise; this is the low end.
+EXERCISE_MINUTES = 5
+ROUND_TO_MINUTES = 5  # the stated time is rounded up to a multiple of this
+
+
+def reading_words(nb) -> tuple[int, int]:
+    """Return the words of prose and of code a learner reads (solutions and test-only cells left out)."""
+    prose = code = 0
+    for cell, inside in solution_blocks(nb):
+        if cell.cell_type == "markdown":
+            prose += len(cell.source.split())
+        elif cell.cell_type == "code" and not inside and "remove-input" not in cell.metadata.get("tags", []):
+            code += len(cell.source.split())
+    return prose, code
+
+
+def exercise_count(nb) -> int:
+    """Return how many ``{exercise}`` directives the chapter has."""
+    return sum(len(re.findall(r"^`{3,}\{exercise\}", c.source, re.MULTILINE)) for c in nb.cells if c.cell_type == "markdown")
+
+
+def execution_seconds(nb) -> float | None:
+    """Return the seconds the execute script took to run the chapter, or None if it did not record them."""
+    return nb.metadata.get(STAMP_KEY, {}).get("execution_seconds")
+
+
+def time_parts(nb) -> dict[str, float] | None:
+    """Return the minutes of reading, running and exercises the stated time adds up, or None without a timed run."""
+    seconds = execution_seconds(nb)
+    if seconds is None:
+        return None
+    prose, code = reading_words(nb)
+    return {
+        "reading": prose / PROSE_WORDS_PER_MINUTE + code / CODE_WORDS_PER_MINUTE,
+        "running": seconds / 60,
+        "exercises": exercise_count(nb) * EXERCISE_MINUTES,
+    }
+
+
+def timed_minutes(nb) -> int | None:
+    """Return the chapter's time from its timed run: reading + running + exercises, rounded up to 5 minutes."""
+    parts = time_parts(nb)
+    if parts is None:
+        return None
+    return ROUND_TO_MINUTES * math.ceil(round(sum(parts.values()), 6) / ROUND_TO_MINUTES)
+
+
+def set_stated_minutes(nb, minutes: int) -> bool:
+    """Rewrite "About N minutes" in the "What you need" cell with ``minutes``; return False if there is none."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and WHAT_YOU_NEED in cell.source:
+            head, section = cell.source.split(WHAT_YOU_NEED, 1)
+            section, sep, rest = section.partition("\n## ")
+            if not _MINUTES.search(section):
+                return False
+            section = _MINUTES.sub(lambda m: m.group(0).replace(m.group(1), str(minutes)), section, count=1)
+            cell.source = head + WHAT_YOU_NEED + section + sep + rest
+            return True
+    return False
+
+
 def stated_minutes(nb) -> int | None:
     """Return N from "About N minutes" in the chapter's "What you need" cell, else None."""
     for cell in nb.cells:
@@ -358,12 +431,16 @@ def this_run() -> dict[str, str]:
     }
 
 
-def stamp(nb) -> None:
-    """Record in the notebook's metadata that the execute script made its outputs."""
+def stamp(nb, execution_seconds: float | None = None) -> None:
+    """Record in the notebook's metadata that the execute script made its outputs (and how long it ran).
+
+    The seconds are metadata, outside :func:`outputs_digest`, like the stated time they give.
+    """
     nb.metadata[STAMP_KEY] = {
         "executed_by": "scripts/execute_notebooks.py",
         **this_run(),
         "outputs_sha256": outputs_digest(nb),
+        **({"execution_seconds": round(execution_seconds, 1)} if execution_seconds is not None else {}),
     }
 
 

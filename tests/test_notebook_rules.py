@@ -75,6 +75,56 @@ def test_stated_minutes_is_read_from_what_you_need():
     assert notebook_rules.stated_minutes(elsewhere) is None
 
 
+def timed_chapter(seconds=None):
+    prose = " ".join(["word"] * 390)  # with the 10 words of the heading and the time: 400 words
+    cells = [
+        new_markdown_cell("## What you need\n\n- chapter 01\n- About 45 minutes.\n\n## Next " + prose),
+        new_code_cell(" ".join(["x"] * 138)),  # 138 words of code: 1 minute
+        new_code_cell("assert x", metadata={"tags": ["remove-input"]}),  # not shown, not read
+        new_markdown_cell("```{exercise} One\n:label: ex-one\n```"),
+        new_markdown_cell("```{solution-start} ex-one\n```"),
+        new_code_cell(" ".join(["y"] * 1000)),  # a solution: in the exercise allowance
+        new_markdown_cell("```{solution-end}\n```"),
+        new_markdown_cell("````{exercise} Two\n:label: ex-two\n````"),
+    ]
+    nb = new_notebook(cells=cells)
+    if seconds is not None:
+        nb.metadata[notebook_rules.STAMP_KEY] = {"execution_seconds": seconds}
+    return nb
+
+
+def test_timed_minutes_add_reading_running_and_exercises_rounded_up_to_five():
+    nb = timed_chapter(seconds=90)
+    prose, code = notebook_rules.reading_words(nb)
+    assert code == 138
+    assert notebook_rules.exercise_count(nb) == 2
+    parts = notebook_rules.time_parts(nb)
+    assert parts["running"] == 1.5 and parts["exercises"] == 2 * notebook_rules.EXERCISE_MINUTES
+    assert abs(parts["reading"] - (prose / 200 + 1)) < 1e-9
+    total = sum(parts.values())
+    assert notebook_rules.timed_minutes(nb) == 5 * -(-total // 5)
+    assert notebook_rules.timed_minutes(timed_chapter()) is None  # no timed run: no derived time
+
+
+def test_set_stated_minutes_rewrites_only_the_number_in_what_you_need():
+    nb = timed_chapter(seconds=10)
+    before = nb.cells[0].source
+    assert notebook_rules.set_stated_minutes(nb, 25) is True
+    assert notebook_rules.stated_minutes(nb) == 25
+    assert nb.cells[0].source == before.replace("About 45 minutes", "About 25 minutes")
+    untimed = new_notebook(cells=[new_markdown_cell("## What you need\n- nothing")])
+    assert notebook_rules.set_stated_minutes(untimed, 25) is False
+
+
+def test_the_stamp_keeps_execution_seconds_outside_the_digest():
+    nb = notebook("print(1)")
+    notebook_rules.stamp(nb, execution_seconds=12.34)
+    digest = nb.metadata[notebook_rules.STAMP_KEY]["outputs_sha256"]
+    assert notebook_rules.execution_seconds(nb) == 12.3
+    notebook_rules.stamp(nb, execution_seconds=99)
+    assert nb.metadata[notebook_rules.STAMP_KEY]["outputs_sha256"] == digest
+
+
 def test_worker_imports_skip_the_lab_and_the_package_root():
     nb = notebook(
         "from helpers.processes import square, noop\nfrom helpers.lab.show import show\nfrom helpers import effective_cpus",

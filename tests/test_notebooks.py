@@ -165,3 +165,28 @@ def test_progress_bars_are_stored_finished(path):
         and model["state"].get("value") != model["state"].get("max")
     ]
     assert not unfinished, f"{path.name}: progress bars stored unfinished: {unfinished}"
+
+
+# Measured timings: "About N minutes" is reading + running + exercises (notebook_rules.timed_minutes),
+# from the run the execute script timed and stored in the notebook's stamp.
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_stated_time_is_reading_running_and_exercises(path):
+    nb = read(path)
+    minutes = notebook_rules.timed_minutes(nb)
+    if minutes is None:
+        pytest.skip(f"{path.name} has no timed run yet (see test_every_chapter_has_a_timed_run)")
+    parts = notebook_rules.time_parts(nb)
+    assert notebook_rules.stated_minutes(nb) == minutes, (
+        f"{path.name} says about {notebook_rules.stated_minutes(nb)} minutes; its timed run gives {minutes} "
+        f"(reading {parts['reading']:.1f}, running {parts['running']:.1f}, exercises {parts['exercises']}): "
+        f"run `python scripts/execute_notebooks.py --times {path.relative_to(ROOT)}` after a text edit"
+    )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_every_chapter_has_a_timed_run(path):
+    """Every chapter's time is measured: the execute script records how long it ran."""
+    seconds = notebook_rules.execution_seconds(read(path))
+    assert seconds is not None and seconds > 0, (
+        f"{path.name}: no execution_seconds in its stamp; run `make execute NB={path.relative_to(ROOT)}`"
+    )
