@@ -14,7 +14,7 @@ STAMP  := $(VENV)/.installed
 REFERENCE := $(shell sed -n 's/^REFERENCE_PYTHON = "\(.*\)".*/\1/p' scripts/notebook_rules.py)
 VERSION   := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 
-.PHONY: book test test-slow execute lab matrix clean
+.PHONY: book test test-slow execute lab matrix student classroom-check clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed: run make PYTHON=python3.12 ...")'
@@ -50,6 +50,17 @@ else
 execute:
 	scripts/debian-python $(REFERENCE) $(MAKE) execute NB="$(NB)"
 endif
+
+# The classroom edition: the chapters without solutions, exercise cells empty, with the
+# helpers, requirements and a binder/ folder, into _build/student/ (hand it out, or point
+# Binder at it), and its HTML book with solutions hidden in _build/student/_build/html/.
+student: $(STAMP)
+	$(BIN)/python scripts/student_edition.py
+
+# Every chapter under nbval lax in a cgroup of one CPU and 2 GB, as on Binder, printing
+# each chapter's peak memory (slow; needs root for the cgroup; not part of make test).
+classroom-check: $(STAMP)
+	scripts/classroom-check
 
 # Trust the chapters first (their stored widgets render at once instead of as text), and
 # allow root, as in a container; the server listens on this machine only.

@@ -160,8 +160,7 @@ def links_text() -> str:
     binder = buttons.get("binderhub_url", "https://mybinder.org").rstrip("/")
     owner_repo = url.split("github.com/", 1)[-1]
     folder = owner_repo.rsplit("/", 1)[-1]
-    first = notebook_rules.toc_notebooks()[1 if len(notebook_rules.toc_notebooks()) > 1 else 0]
-    first = first.relative_to(ROOT).as_posix()
+    first = chapters()[0]["path"]  # the first chapter of the toc
     pull = (f"{hub}/hub/user-redirect/git-pull?repo={quote(url, safe='')}&branch={quote(branch)}"
             f"&urlpath={quote(f'lab/tree/{folder}/{first}', safe='')}")
     runtime = (ROOT / "binder" / "runtime.txt").read_text().strip()
@@ -175,8 +174,8 @@ def links_text() -> str:
         "",
         f"  The first click clones `{url}` (branch `{branch}`) into the folder `{folder}/` of each learner's home "
         f"and opens `{first}`; later clicks pull new commits into it.",
-        f"- Binder's Python: `{runtime}` (`binder/runtime.txt`); the stored outputs were made with CPython "
-        f"{notebook_rules.REFERENCE_PYTHON}.",
+        f"- Binder's Python: `{runtime}` (`binder/runtime.txt`; repo2docker installs conda-forge's build of it), "
+        f"the version the stored outputs were made with (CPython {notebook_rules.REFERENCE_PYTHON}).",
     ])
 
 
