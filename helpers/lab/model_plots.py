@@ -83,10 +83,12 @@ def plot_costs(costs: Mapping[str, Mapping[str, float]], *, title: str = ""):
     models = list(costs)
     fig, (left, right) = plt.subplots(1, 2, figsize=(7, 3.2), dpi=90)
     colours = [f"C{i}" for i in range(len(models))]
-    left.bar(models, [max(costs[m]["startup_ms"], 0.01) for m in models], color=colours)
+    bars = left.bar(models, [max(costs[m]["startup_ms"], 0.01) for m in models], color=colours)
+    left.bar_label(bars, labels=[f"{costs[m]['startup_ms']:.1f}" for m in models], fontsize=7)
     left.set_yscale("log")
     left.set_ylabel("start-up of all workers (ms, log)")
-    right.bar(models, [costs[m]["memory_mb"] for m in models], color=colours)
+    bars = right.bar(models, [costs[m]["memory_mb"] for m in models], color=colours)
+    right.bar_label(bars, labels=[f"{costs[m]['memory_mb']:.2f}" for m in models], fontsize=7)
     right.set_ylabel("memory per worker (MB)")
     for ax in (left, right):
         ax.tick_params(axis="x", labelsize=8)
