@@ -33,6 +33,13 @@ def logged_square(x: int) -> int:
     return x * x
 
 
+def send_after(conn, value: object, seconds: float) -> None:
+    """Work for seconds (a sleep), then send value through the pipe end conn and close it."""
+    time.sleep(seconds)
+    conn.send(value)
+    conn.close()
+
+
 def wait_for_reply(max_seconds: float) -> None:
     """Wait for a reply that never comes (at most max_seconds): the stuck line of a hung worker."""
     time.sleep(max_seconds)

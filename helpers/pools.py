@@ -4,7 +4,9 @@ Each function is short on purpose, so that the chapters can show it on the page:
 ``invert`` fails for 0, ``sleep_for`` and ``sleep_and_report`` wait (a stand-in for
 any task of known length, or for I/O), ``load_table`` is an initializer that gives
 each worker its own state and ``look_up`` reads it, ``exit_abruptly`` kills the worker
-that runs it. The one ``square`` lives in ``helpers/processes.py``.
+that runs it. ``call_and_send`` runs one task in a process of its own and sends the
+result back over a pipe (a time limit per task); ``put_counted`` fills a bounded queue
+(back-pressure). The one ``square`` lives in ``helpers/processes.py``.
 
 Nothing here runs at import time: every worker process imports this module again.
 """
@@ -77,3 +79,17 @@ def ignore_interrupts() -> None:
 def exit_abruptly(code: int = 1) -> None:
     """End this process at once with os._exit(code): no clean-up, no result, like a crash."""
     os._exit(code)
+
+
+def call_and_send(conn, func, *args) -> None:
+    """Run func(*args) in this process and send the result through the pipe end conn."""
+    conn.send(func(*args))
+    conn.close()
+
+
+def put_counted(queue, sent, count: int, timeout: float = 10.0) -> None:
+    """Put 0 .. count-1 on queue, then None; after each put, add 1 to the shared counter sent."""
+    for item in [*range(count), None]:
+        queue.put(item, timeout=timeout)  # waits while the queue is full; queue.Full after timeout
+        with sent.get_lock():
+            sent.value += 1

@@ -94,3 +94,17 @@ def test_sleep_until_parent_dies_sleeps_while_the_parent_lives():
         assert child.is_alive()  # the parent (this process) lives: no signal
     finally:
         end_process(child, timeout=0)
+
+
+def test_send_after_waits_then_sends_and_closes_its_end():
+    receiver, sender = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=debugging.send_after, args=(sender, "done", 0.3))
+    started = time.monotonic()
+    child.start()
+    sender.close()
+    assert receiver.poll(30) and receiver.recv() == "done"
+    assert time.monotonic() - started >= 0.3
+    child.join(timeout=30)
+    assert child.exitcode == 0
+    with pytest.raises(EOFError):
+        receiver.recv() if receiver.poll(5) else None

@@ -204,3 +204,45 @@ def test_max_tasks_per_child_replaces_its_workers_on_a_fixed_python():
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
         wait_for_no_children()
+
+
+def test_call_and_send_sends_the_result_through_the_pipe_and_closes_it():
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    child = multiprocessing.Process(target=pools.call_and_send, args=(sender, pow, 2, 10))
+    child.start()
+    sender.close()
+    assert receiver.poll(TIMEOUT) and receiver.recv() == 1024
+    child.join(timeout=TIMEOUT)
+    assert child.exitcode == 0
+    assert receiver.poll(0)  # the child closed its end: EOF, nothing more comes
+    with pytest.raises(EOFError):
+        receiver.recv()
+
+
+def test_put_counted_is_held_to_the_consumer_pace_by_a_bounded_queue():
+    import queue as queue_module
+
+    box = multiprocessing.Queue(maxsize=2)
+    sent = multiprocessing.Value("i", 0)
+    child = multiprocessing.Process(target=pools.put_counted, args=(box, sent, 6))
+    child.start()
+    try:
+        time.sleep(0.5)  # the producer fills the queue, then waits
+        assert sent.value == 2
+        taken = [box.get(timeout=TIMEOUT) for _ in range(7)]
+        assert taken == [0, 1, 2, 3, 4, 5, None]
+        child.join(timeout=TIMEOUT)
+        assert child.exitcode == 0 and sent.value == 7
+    finally:
+        if child.is_alive():
+            child.kill()
+            child.join(timeout=TIMEOUT)
+    # and with nobody reading, put(timeout) gives up with queue.Full: the child fails
+    box = multiprocessing.Queue(maxsize=1)
+    child = multiprocessing.Process(target=pools.put_counted, args=(box, sent, 3, 0.2))
+    child.start()
+    child.join(timeout=TIMEOUT)
+    assert child.exitcode == 1  # queue.Full, uncaught
+    assert box.get(timeout=TIMEOUT) == 0
+    with pytest.raises(queue_module.Empty):
+        box.get(timeout=0.2)

@@ -124,3 +124,57 @@ def check_leak_finder(find_leaks: Callable[[float], None]) -> bool:
     finally:
         for child in children:
             end_process(child, timeout=0)
+
+
+def check_gatherer(gather: Callable, *, timeout: float = 1.0) -> bool:
+    """Exercise check: does ``gather(children, timeout)`` wait on every pipe and sentinel at once?
+
+    ``children`` maps four running processes to the receiving end of a pipe each:
+    "fast" and "slow" send their name after 0.1 and 0.3 s, "crasher" dies with exit
+    code 3 without sending, and "late" would send only after 30 s. Within about
+    ``timeout`` seconds ``gather`` must return ``{"fast": "fast", "slow": "slow",
+    "crasher": 3}``: what each sent, or the exit code of one that ended without
+    sending, and nothing for the one still running.
+    """
+    from helpers.debugging import send_after
+    from helpers.pools import exit_abruptly
+
+    if not callable(gather):
+        raise TypeError(f"gather must be a function, got {type(gather).__name__}")
+    ctx = multiprocessing.get_context()
+    children = {}
+    try:
+        for name, target, args in (("fast", send_after, ("fast", 0.1)), ("slow", send_after, ("slow", 0.3)),
+                                   ("crasher", exit_abruptly, (3,)), ("late", send_after, ("late", 30))):
+            receiver, sender = ctx.Pipe(duplex=False)
+            child = ctx.Process(target=target, args=(sender, *args) if target is send_after else args,
+                                name=name, daemon=True)
+            child.start()
+            sender.close()  # the parent keeps only the receiving end
+            children[child] = receiver
+        started = time.monotonic()
+        try:
+            got = gather(dict(children), timeout)
+        except Exception as error:  # noqa: BLE001 - reported to the learner
+            return feedback(False, "", f"gather raised {error!r}. A pipe that is ready may hold no message: "
+                                       "recv() raises EOFError when every sending end was closed.")
+        took = time.monotonic() - started
+        expected = {"fast": "fast", "slow": "slow", "crasher": 3}
+        if took > timeout + 2:
+            return feedback(False, "", f"gather took {took:.1f} s with a timeout of {timeout:g} s: "
+                                       "wait at most timeout in all, for every child together.")
+        if not isinstance(got, dict):
+            return feedback(False, "", f"gather should return a dict from each name to what came; it returned {got!r}.")
+        if got.get("late") is not None:
+            return feedback(False, "", f"'late' was still running at the timeout, but gather gave {got['late']!r} for it.")
+        got = {name: value for name, value in got.items() if value is not None}
+        return feedback(
+            got == expected,
+            "Right: gather took each message and each exit as it came, and gave up on 'late' at the timeout.",
+            f"gather returned {got!r}; expected {expected!r}. Did you wait on the sentinels too "
+            "(the crasher sends nothing, so only its sentinel tells you it ended)?",
+        )
+    finally:
+        for child, receiver in children.items():
+            end_process(child, timeout=0)
+            receiver.close()

@@ -6,6 +6,7 @@ around them: :func:`record_arrivals` notes when each result of an ``imap`` reach
 the parent, :func:`plot_arrivals` draws it and :func:`describe_arrivals` says it in
 words, :func:`interrupt_after` presses "Interrupt" from a timer, and the ``check_*``
 functions give feedback in exercises.
+:func:`check_time_limit` runs a learner's per-task time limit for real.
 :func:`check_initializer` runs a learner's initializer and task in a child process.
 """
 
@@ -15,7 +16,8 @@ import _thread
 import multiprocessing
 import signal
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from helpers.lab.args import check_int, check_seconds
@@ -299,3 +301,67 @@ def check_initializer(module: str, *, initializer: str, initargs: tuple, task: s
     return check_worker(module, task, cases, timeout=timeout, initializer=initializer, initargs=initargs,
                         hint="Does the initializer store its argument in a module-level variable (with global), "
                              "and does the task read it?")
+
+
+# --------------------------------------------------------- a time limit per task
+
+
+def _run_in_thread(func: Callable, args: tuple, timeout: float) -> tuple[bool, object]:
+    """Call ``func(*args)`` in a daemon thread; return ``(finished, result or exception)`` within ``timeout`` s."""
+    outcome: list = []
+
+    def call() -> None:
+        try:
+            outcome.append((True, func(*args)))
+        except BaseException as error:  # noqa: BLE001 - reported to the learner
+            outcome.append((False, error))
+
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(timeout=timeout)
+    if not outcome:
+        return False, None
+    return outcome[0]
+
+
+def check_time_limit(run_with_limit: Callable, *, timeout: float = 30.0) -> bool:
+    """Exercise check: does ``run_with_limit(func, args, limit)`` stop only a task that runs too long?
+
+    A quick task must give ``("returned", its result)``; ``sleep_for(60)`` with a limit
+    of 0.5 s must give ``("stopped", -SIGTERM)`` soon after the limit, and leave no
+    process running. Each call runs on a thread of its own, so an answer that waits
+    for ever fails after ``timeout`` seconds instead of hanging the notebook.
+    """
+    from helpers.pools import sleep_for
+    from helpers.processes import square
+
+    if not callable(run_with_limit):
+        raise TypeError(f"run_with_limit must be a function, got {type(run_with_limit).__name__}")
+    timeout = check_seconds("timeout", timeout, 5, 600)
+    for func, args, limit, expected in ((square, (7,), 10.0, ("returned", 49)),
+                                        (sleep_for, (0.1,), 10.0, ("returned", 0.1))):
+        finished, got = _run_in_thread(run_with_limit, (func, args, limit), timeout)
+        if not finished:
+            return feedback(False, "", f"run_with_limit({func.__name__}, {args!r}, {limit:g}) did not return within "
+                                       f"{timeout:g} s: does every wait have a timeout?")
+        if isinstance(got, BaseException) or got != expected:
+            return feedback(False, "", f"run_with_limit({func.__name__}, {args!r}, {limit:g}) gave {got!r}; "
+                                       f"expected {expected!r}.")
+    started = time.monotonic()
+    finished, got = _run_in_thread(run_with_limit, (sleep_for, (60,), 0.5), timeout)
+    took = time.monotonic() - started
+    left = multiprocessing.active_children()
+    expected = ("stopped", -signal.SIGTERM)
+    if not finished or took > 10:
+        return feedback(False, "", f"run_with_limit(sleep_for, (60,), 0.5) took more than {min(timeout, 10):g} s: "
+                                   "stop the process when its limit has passed (terminate()).")
+    if isinstance(got, BaseException) or got != expected:
+        return feedback(False, "", f"run_with_limit(sleep_for, (60,), 0.5) gave {got!r}; expected {expected!r}: "
+                                   "terminate() the process, join it with a timeout, and return its exitcode.")
+    return feedback(
+        not left,
+        f"Right: the quick tasks returned their results, and the 60 s task was stopped within 10 s "
+        f"with exit code {-signal.SIGTERM}.",
+        f"The results are right, but {len(left)} process(es) still run: {[p.name for p in left]}. "
+        "Join each process (with a timeout) after its result or its terminate().",
+    )

@@ -73,3 +73,75 @@ def test_check_leak_finder(capsys):
     assert not debug_checks.check_leak_finder(lambda timeout: time.sleep(min(timeout, 1)))  # never raises
     assert "did not raise" in capsys.readouterr().out
     assert multiprocessing.active_children() == []
+
+
+def _gather_right(children, timeout):
+    from multiprocessing.connection import wait
+
+    deadline = time.monotonic() + timeout
+    owner = {}
+    for child, receiver in children.items():
+        owner[receiver] = owner[child.sentinel] = child
+    got = {}
+    while owner and time.monotonic() < deadline:
+        for ready in wait(list(owner), timeout=max(0, deadline - time.monotonic())):
+            child = owner.pop(ready)
+            if ready == child.sentinel:
+                child.join(timeout=5)
+                got.setdefault(child.name, child.exitcode)
+            elif ready.poll(0):
+                try:
+                    got[child.name] = ready.recv()
+                except EOFError:
+                    pass
+    return got
+
+
+def _gather_pipes_only(children, timeout):
+    """Waits on the pipes alone: the crasher's EOF says nothing about how it ended."""
+    got = {}
+    for child, receiver in children.items():
+        if receiver.poll(timeout / len(children)):
+            try:
+                got[child.name] = receiver.recv()
+            except EOFError:
+                pass
+    return got
+
+
+def _gather_one_by_one(children, timeout):
+    """Joins each child in turn, and waits for 'late' far longer than timeout."""
+    got = {}
+    for child, receiver in children.items():
+        child.join(timeout=4)
+        if receiver.poll(0):
+            try:
+                got[child.name] = receiver.recv()
+            except EOFError:
+                got[child.name] = child.exitcode
+    return got
+
+
+def _gather_forgets_eof(children, timeout):
+    """Takes a ready pipe for a message: the crasher's pipe has none, and recv() raises EOFError."""
+    from multiprocessing.connection import wait
+
+    got = {}
+    owner = {receiver: child for child, receiver in children.items()}
+    for ready in wait(list(owner), timeout=timeout):
+        got[owner[ready].name] = ready.recv() if ready.poll(0) else None
+    return got
+
+
+def test_check_gatherer_passes_a_readiness_loop_and_fails_the_rest(capsys):
+    assert debug_checks.check_gatherer(_gather_right)
+    assert "✅" in capsys.readouterr().out
+    assert not debug_checks.check_gatherer(_gather_pipes_only)
+    assert "sentinels too" in capsys.readouterr().out
+    assert not debug_checks.check_gatherer(_gather_one_by_one)
+    assert "wait at most timeout in all" in capsys.readouterr().out
+    assert not debug_checks.check_gatherer(_gather_forgets_eof)
+    assert "EOFError" in capsys.readouterr().out
+    with pytest.raises(TypeError):
+        debug_checks.check_gatherer("gather")
+    assert multiprocessing.active_children() == []

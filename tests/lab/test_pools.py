@@ -22,6 +22,7 @@ from helpers.lab.pools import (  # noqa: E402
     check_io_pool,
     check_no_workers_left,
     check_squares_of,
+    check_time_limit,
     describe_arrivals,
     interrupt_after,
     number_lanes,
@@ -331,3 +332,59 @@ def test_check_initializer_refuses_bad_arguments(kwargs, error):
     module = arguments.pop("module")
     with pytest.raises(error):
         check_initializer(module, **arguments)
+
+
+# ------------------------------------------------------- check_time_limit
+
+
+def _limit_with_a_process(func, args, limit):
+    from helpers.pools import call_and_send
+
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    process = multiprocessing.Process(target=call_and_send, args=(sender, func, *args))
+    process.start()
+    sender.close()
+    if receiver.poll(limit):
+        result = receiver.recv()
+        process.join(timeout=5)
+        return "returned", result
+    process.terminate()
+    process.join(timeout=5)
+    return "stopped", process.exitcode
+
+
+def _limit_that_leaks(func, args, limit):
+    from helpers.pools import call_and_send
+
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    process = multiprocessing.Process(target=call_and_send, args=(sender, func, *args), daemon=True)
+    process.start()
+    if receiver.poll(limit):
+        return "returned", receiver.recv()
+    _limit_that_leaks.left = process
+    return "stopped", -signal.SIGTERM  # claims it stopped the task, and did not
+
+
+def _limit_with_a_pool(func, args, limit):
+    with multiprocessing.Pool(processes=1) as pool:
+        pending = pool.apply_async(func, args)
+        try:
+            return "returned", pending.get(timeout=limit)
+        except multiprocessing.TimeoutError:
+            return "stopped", None  # a Pool cannot say how one task ended
+
+
+@pytest.mark.usefixtures("no_worker_left_behind")
+def test_check_time_limit_passes_a_process_per_task_and_fails_the_rest(capsys):
+    assert check_time_limit(_limit_with_a_process)
+    assert "exit code -15" in capsys.readouterr().out
+    assert not check_time_limit(_limit_with_a_pool)
+    assert "expected ('stopped', -15)" in capsys.readouterr().out
+    try:
+        assert not check_time_limit(_limit_that_leaks)
+        assert "still run" in capsys.readouterr().out
+    finally:
+        _limit_that_leaks.left.kill()
+        _limit_that_leaks.left.join(timeout=10)
+    with pytest.raises(TypeError):
+        check_time_limit("run_with_limit")
