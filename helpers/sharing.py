@@ -68,3 +68,71 @@ def add_in_manager(totals, key: str, times: int, lock=None, start=None) -> None:
         else:
             with lock:
                 totals[key] += 1
+
+
+# --- One read-only dataset for every worker of a pool --------------------------------------
+# An initializer runs once in each worker, before its first task, and leaves the dataset in a
+# global of that worker; the tasks read the global. Only the initializer's arguments cross.
+
+_dataset = None  # this worker's dataset: a list, or a NumPy array over shared memory or a file
+_segment = None  # the SharedMemory under _dataset: kept open for as long as the view lives
+
+
+def keep_dataset(dataset) -> None:
+    """Pool initializer: keep dataset in this worker's global (fork inherits it; spawn pickles it)."""
+    global _dataset
+    _dataset = dataset
+
+
+def attach_dataset(name: str, shape: tuple[int, ...], dtype: str) -> None:
+    """Pool initializer: attach once to the SharedMemory segment name and keep a NumPy view of it."""
+    global _segment, _dataset
+    import numpy as np
+
+    _segment = shared_memory.SharedMemory(name=name)  # attach: no create, no size
+    _dataset = np.ndarray(shape, dtype=dtype, buffer=_segment.buf)  # a view, not a copy
+
+
+def open_memmap(path: str, shape: tuple[int, ...], dtype: str) -> None:
+    """Pool initializer: map the file at path read-only as a NumPy array (pages load when read)."""
+    global _dataset
+    import numpy as np
+
+    _dataset = np.memmap(path, dtype=dtype, mode="r", shape=shape)
+
+
+def sum_dataset(_task: int = 0) -> float:
+    """Read every item of this worker's dataset and return their sum."""
+    if isinstance(_dataset, list):  # records [id, value]: each read writes the items' refcounts
+        return float(sum(row[1] for row in _dataset))
+    return float(_dataset.sum())  # one buffer: reading it writes nothing
+
+
+def collect_garbage(_task: int = 0) -> int:
+    """Run a full garbage collection in this worker, reading no item, and return what it found."""
+    import gc
+
+    return gc.collect()
+
+
+# --- Large results: written into the parent's segment, not pickled back -------------------
+
+
+def make_result(start: int, stop: int):
+    """Return the square roots of start..stop-1 as a float64 array (pickled back to the parent)."""
+    import numpy as np
+
+    return np.sqrt(np.arange(start, stop, dtype=np.float64))
+
+
+def make_result_into(name: str, start: int, stop: int) -> None:
+    """Write the square roots of start..stop-1 into places start..stop-1 of the float64 segment name."""
+    import numpy as np
+
+    segment = shared_memory.SharedMemory(name=name)  # the parent created it; attach
+    try:
+        out = np.ndarray((stop,), dtype=np.float64, buffer=segment.buf)[start:stop]
+        np.sqrt(np.arange(start, stop, dtype=np.float64), out=out)  # computed in place
+        del out  # before close()
+    finally:
+        segment.close()  # detach; the parent, which created it, unlinks

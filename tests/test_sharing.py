@@ -111,3 +111,50 @@ def test_add_in_manager_without_a_lock_counts_right_alone():
         totals = manager.dict(n=0)
         sharing.add_in_manager(totals, "n", 5)
         assert totals["n"] == 5
+
+
+def test_sum_dataset_reads_a_list_of_records_and_an_array():
+    sharing.keep_dataset([[0, 1.5], [1, 2.5]])
+    assert sharing.sum_dataset() == 4.0
+    sharing.keep_dataset(np.arange(4, dtype=np.float64))
+    assert sharing.sum_dataset() == 6.0
+    sharing.keep_dataset(None)
+
+
+def test_a_pool_initializer_attaches_once_and_every_task_reads_the_segment():
+    values = np.arange(10, dtype=np.float64)
+    segment = shared_memory.SharedMemory(create=True, size=values.nbytes)
+    view = np.ndarray(values.shape, dtype=values.dtype, buffer=segment.buf)
+    view[:] = values
+    try:
+        with multiprocessing.Pool(2, initializer=sharing.attach_dataset, initargs=(segment.name, (10,), "<f8")) as pool:
+            sums = pool.map_async(sharing.sum_dataset, range(3)).get(timeout=30)
+    finally:
+        del view
+        segment.close()
+        segment.unlink()
+    assert sums == [45.0, 45.0, 45.0]
+
+
+def test_open_memmap_reads_the_file(tmp_path):
+    path = tmp_path / "v.f8"
+    np.arange(5, dtype=np.float64).tofile(path)
+    with multiprocessing.Pool(1, initializer=sharing.open_memmap, initargs=(str(path), (5,), "<f8")) as pool:
+        assert pool.apply_async(sharing.sum_dataset, (0,)).get(timeout=30) == 10.0
+
+
+def test_collect_garbage_returns_a_count():
+    assert sharing.collect_garbage() >= 0
+
+
+def test_make_result_into_fills_its_places_and_leaves_the_segment_to_its_creator():
+    segment = shared_memory.SharedMemory(create=True, size=8 * 8)
+    try:
+        segment.buf[:] = np.full(8, -1.0).tobytes()
+        finish(start(sharing.make_result_into, segment.name, 4, 8))
+        got = np.frombuffer(bytes(segment.buf[:64]), dtype=np.float64)
+    finally:
+        segment.close()
+        segment.unlink()  # raises FileNotFoundError if the worker had unlinked it
+    assert got[:4].tolist() == [-1.0] * 4
+    assert np.array_equal(got[4:], sharing.make_result(4, 8))

@@ -223,3 +223,60 @@ def check_crossover(answer: object, rows) -> bool:
         "Right: you read the crossover off this run's measurements (it moves from run to run and machine to machine).",
         f"Not {answer!r}: compare r.mb_per_s of the 'shared_memory' and 'queue' rows size by size.",
     )
+
+
+# --- chapter 04 recipes: a table for every worker, a result written into shared memory -------
+
+TABLE_SIZE = 1_000  # the lookup table of the pool exercise: the squares of 0..999
+RESULT_SIZE = 1_000_000  # the split-result exercise: the square roots of 0..999,999
+
+
+def _segment_gone(name: object) -> bool:
+    """Return True if no segment is called ``name``; a segment still there is unlinked here."""
+    if not isinstance(name, str):
+        return True
+    try:
+        left = shared_memory.SharedMemory(name=name)
+    except FileNotFoundError:
+        return True
+    left.close()
+    left.unlink()  # the learner's leftover: removed, so that nothing stays behind
+    return False
+
+
+def check_shared_table(sums: object, name: object) -> bool:
+    """Did each of 4 tasks sum the whole table of squares, and did the creator unlink the segment?"""
+    if not isinstance(name, str):
+        return feedback(False, "", "Pass the segment's name as the second argument: segment.name.")
+    gone = _segment_gone(name)
+    right = float(sum(i * i for i in range(TABLE_SIZE)))
+    if not isinstance(sums, list) or len(sums) != 4:
+        return feedback(False, "", "Give the list that map_async(sum_dataset, range(4)).get(timeout=30) returned: 4 sums.")
+    if any(s != right for s in sums):
+        return feedback(False, "", f"Expected every sum to be {right:,.0f}, got {sums}: does the segment hold the "
+                                   f"{TABLE_SIZE} squares as float64, and does initargs give its name, shape and dtype?")
+    if not gone:
+        return feedback(False, "", "The sums are right, but the segment was still there (the check has unlinked it): "
+                                   "the process that creates a segment unlinks it, once the workers are done.")
+    return feedback(True, "Right: every worker attached once and read the whole table, and its creator unlinked it.", "")
+
+
+def check_split_result(result: object, name: object) -> bool:
+    """Do both halves of the square roots of 0..RESULT_SIZE-1 arrive, and is the segment unlinked?"""
+    import numpy as np
+
+    if not isinstance(name, str):
+        return feedback(False, "", "Pass the segment's name as the second argument: segment.name.")
+    gone = _segment_gone(name)
+    if not isinstance(result, np.ndarray) or result.shape != (RESULT_SIZE,):
+        return feedback(False, "", f"Give the result as a NumPy array of {RESULT_SIZE:,} numbers (a .copy() of your view).")
+    expected = np.sqrt(np.arange(RESULT_SIZE, dtype=np.float64))
+    half = RESULT_SIZE // 2
+    for part, where in ((slice(0, half), "first"), (slice(half, None), "second")):
+        if not np.array_equal(result[part], expected[part]):
+            return feedback(False, "", f"The {where} half is wrong: did a task write places "
+                                       f"{part.start or 0} to {(part.stop or RESULT_SIZE) - 1}?")
+    if not gone:
+        return feedback(False, "", "The result is right, but the segment was still there (the check has unlinked it): "
+                                   "the parent created it, so the parent unlinks it.")
+    return feedback(True, "Right: two workers wrote their halves in place, nothing was pickled back, and the creator unlinked the segment.", "")

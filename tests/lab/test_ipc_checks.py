@@ -151,3 +151,44 @@ def test_check_segment_filler_fails_wrong_workers(workdir, capsys, text, says):
     assert not ipc_checks.check_segment_filler(name)
     out = capsys.readouterr().out
     assert out.startswith("❌") and says in out, out
+
+
+def _segment_with(values):
+    from multiprocessing import shared_memory
+
+    segment = shared_memory.SharedMemory(create=True, size=values.nbytes)
+    np.ndarray(values.shape, dtype=values.dtype, buffer=segment.buf)[:] = values
+    return segment
+
+
+def test_check_shared_table(capsys):
+    right = float(sum(i * i for i in range(ipc_checks.TABLE_SIZE)))
+    segment = _segment_with(np.zeros(1))
+    segment.close()
+    segment.unlink()
+    assert ipc_checks.check_shared_table([right] * 4, segment.name)
+    assert not ipc_checks.check_shared_table([right] * 3, segment.name)
+    assert not ipc_checks.check_shared_table([right, right, right, 0.0], segment.name)
+    assert not ipc_checks.check_shared_table([right] * 4, None)
+    left = _segment_with(np.zeros(1))
+    left.close()  # closed, never unlinked: the check says so and unlinks it
+    assert not ipc_checks.check_shared_table([right] * 4, left.name)
+    assert "still there" in capsys.readouterr().out
+    assert ipc_checks._segment_gone(left.name)
+
+
+def test_check_split_result(capsys):
+    right = np.sqrt(np.arange(ipc_checks.RESULT_SIZE, dtype=np.float64))
+    segment = _segment_with(np.zeros(1))
+    segment.close()
+    segment.unlink()
+    assert ipc_checks.check_split_result(right.copy(), segment.name)
+    half_done = right.copy()
+    half_done[ipc_checks.RESULT_SIZE // 2:] = 0
+    assert not ipc_checks.check_split_result(half_done, segment.name)
+    assert "second half" in capsys.readouterr().out
+    assert not ipc_checks.check_split_result(right.tolist(), segment.name)
+    left = _segment_with(np.zeros(1))
+    left.close()
+    assert not ipc_checks.check_split_result(right.copy(), left.name)
+    assert ipc_checks._segment_gone(left.name)
