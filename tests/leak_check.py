@@ -21,7 +21,8 @@ lacks the marker.
 Zombies are dead and do not count.
 
 Allowed to remain: the resource tracker and the fork server that ``multiprocessing``
-starts for the pytest process itself, once each. They are its direct children, they
+starts for the pytest process itself, once each (and the resource tracker of joblib's
+loky backend, which works the same way). They are its direct children, they
 live as long as it does, and they end when it exits: each then reads the end of a
 pipe from it (the tracker first unlinks what the run registered and did not free,
 with a warning). Their own children are not allowed: a fork server's child is a
@@ -52,7 +53,8 @@ MARKER = "MP_BOOK_TEST_RUN"
 SETTLE_S = 10.0
 SHM_DIR = Path("/dev/shm")
 SEGMENT_PREFIX, SEMAPHORE_PREFIX = "psm_", "sem.mp-"
-ALLOWED_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+ALLOWED_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver",
+                   "joblib.externals.loky.backend.resource_tracker")  # joblib's own tracker, the same role
 
 
 @dataclass(frozen=True)

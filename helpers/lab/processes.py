@@ -236,3 +236,27 @@ def check_count_lines(module: str, function: str = "count_lines", *, timeout: fl
         if value != expected:
             return feedback(False, "", f"For a file of {what}, {function}(path) returned {value!r} in a child process; expected {expected}.")
     return feedback(True, f"{module}.{function} opens each file by its path in a child process and counts its lines right.", "")
+
+
+LIGHT_TABLE_SIZE = 1_000_000  # chapter 02's by-value exercise: np.arange(LIGHT_TABLE_SIZE) sums to this table's total
+LIGHT_MAX_BYTES = 100_000
+
+
+def check_light_function(func: object) -> bool:
+    """Is ``func(x)`` the table's total plus x, run by joblib, and small when pickled by value?"""
+    if not callable(func):
+        return feedback(False, "", "Pass the function itself (no parentheses).")
+    from helpers.lab.by_value import pickled_sizes, run_with_joblib
+
+    size = pickled_sizes(func)["cloudpickle"]
+    total = float(sum(range(LIGHT_TABLE_SIZE)))
+    try:
+        got = run_with_joblib(func, range(3), timeout=60)
+    except Exception as error:  # the learner's function raised in a worker
+        return feedback(False, "", f"Run by joblib, your function raised {type(error).__name__}: {error}")
+    if got != [total + x for x in range(3)]:
+        return feedback(False, "", f"For x = 0, 1, 2 it returned {got}; expected the table's total plus x.")
+    if size > LIGHT_MAX_BYTES:
+        return feedback(False, "", f"Right answers, but the function pickles to {size:,} bytes: it still carries "
+                                   "the table. Let it use a number computed once, not the table.")
+    return feedback(True, f"Right, and light: {size:,} bytes travel with each batch of tasks, not the table.", "")

@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
+from helpers.lab import processes  # noqa: E402
 from helpers.lab.processes import (  # noqa: E402
     ListHandler,
     check_cheapest_method,
@@ -254,3 +255,23 @@ def test_a_script_needs_the_main_guard_under_spawn():
 
 def test_no_child_is_left_behind():
     assert multiprocessing.active_children() == []
+
+
+def _table_function(source: str, name: str, **globals_):
+    namespace = {"__name__": "__main__", **globals_}
+    exec(source, namespace)
+    return namespace[name]
+
+
+def test_check_light_function(capsys):
+    import numpy as np
+
+    table = np.arange(processes.LIGHT_TABLE_SIZE, dtype=np.float64)
+    heavy = _table_function("def heavy(x):\n    return float(table.sum()) + x\n", "heavy", table=table)
+    light = _table_function("def light(x):\n    return TOTAL + x\n", "light", TOTAL=float(table.sum()))
+    wrong = _table_function("def wrong(x):\n    return TOTAL\n", "wrong", TOTAL=float(table.sum()))
+    assert processes.check_light_function(light)
+    assert not processes.check_light_function(heavy)
+    assert "still carries" in capsys.readouterr().out
+    assert not processes.check_light_function(wrong)
+    assert not processes.check_light_function(42)
