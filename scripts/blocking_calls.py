@@ -47,7 +47,8 @@ A timeout is "given" when the argument is there and is not the literal ``None``
 - ``subprocess.run/call/check_call/check_output`` without ``timeout=``, and
   ``p.communicate()`` without a timeout.
 
-Not seen: ``put`` on a full bounded queue (the book makes none); ``send`` on a pipe
+Not seen: ``put`` on a full bounded queue (the book's bounded queues, in chapter 05, are
+given ``put(timeout=)``); ``send`` on a pipe
 whose buffer is full, which waits for the reader (no API gives it a timeout); and the
 exit of a ``with ProcessPoolExecutor`` block, which waits for the tasks still running
 (``shutdown(wait=True)``), timeouts or not: the tasks the book gives an executor are

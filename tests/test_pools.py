@@ -227,8 +227,11 @@ def test_put_counted_is_held_to_the_consumer_pace_by_a_bounded_queue():
     child = multiprocessing.Process(target=pools.put_counted, args=(box, sent, 6))
     child.start()
     try:
-        time.sleep(0.5)  # the producer fills the queue, then waits
-        assert sent.value == 2
+        deadline = time.monotonic() + TIMEOUT
+        while sent.value < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the producer fills the queue (its start may take a while) ...
+        time.sleep(0.3)
+        assert sent.value == 2  # ... and then waits for a free place
         taken = [box.get(timeout=TIMEOUT) for _ in range(7)]
         assert taken == [0, 1, 2, 3, 4, 5, None]
         child.join(timeout=TIMEOUT)
