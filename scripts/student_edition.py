@@ -208,6 +208,11 @@ def write_edition(out: Path) -> list[Path]:
         elif source.exists():
             shutil.copy2(source, out / name)
     shutil.copy2(ROOT / "_toc.yml", out / "_toc.yml")
+    # The book's test settings stay behind: they name the book's tests/, and pytest run on the edition
+    # from the book then uses the book's conftest.py (kernels stopped as Jupyter does, the leak check).
+    pyproject = (out / "pyproject.toml").read_text()
+    (out / "pyproject.toml").write_text(re.sub(r"\n\[tool\.pytest\.ini_options\]\n(?:(?!\n\[).)*", "\n", pyproject,
+                                               flags=re.DOTALL))
     config = notebook_rules.config()
     config["title"] = f"{config['title']} (classroom edition)"
     sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})

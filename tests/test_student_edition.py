@@ -83,6 +83,9 @@ def test_the_edition_is_a_book_binder_can_build(edition):
     assert (edition / "binder" / "requirements.txt").read_text() == (ROOT / "requirements.txt").read_text()
     assert (edition / "helpers" / "lab" / "exercises.py").exists() and (edition / "pyproject.toml").exists()
     assert "pip install -r requirements.txt -e ." in (edition / "README.md").read_text()
+    # pytest run on the edition from the book must use the book's conftest.py (kernels stopped as
+    # Jupyter does, the leak check), not stop at the edition's pyproject.toml as its root
+    assert "[tool.pytest" not in (edition / "pyproject.toml").read_text()
     for page in notebook_rules.toc_files():
         assert any((edition / f"{page}{ext}").exists() for ext in (".md", ".ipynb")), page
     check_binder_build(dockerfile(edition))
