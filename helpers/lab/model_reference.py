@@ -10,46 +10,28 @@ with where, when and how they were measured (the build, ``Py_GIL_DISABLED``,
 
 from __future__ import annotations
 
-import datetime
-import json
 import os
-import platform
 import sys
-import sysconfig
 from dataclasses import asdict
 from pathlib import Path
 
-from helpers.lab.bench_reference import cpu_model
-from helpers.lab.bench_results import Row, gil_enabled
-from helpers.lab.machine import effective_cpus, load_average, physical_cores
-from helpers.lab.models import WORKLOADS, ModelRun, available_models, build_label, costs, count_race, measure
+from helpers.lab.bench_results import Row
+from helpers.lab.machine import load_average
+from helpers.lab.models import WORKLOADS, ModelRun, available_models, costs, count_race, measure
+from helpers.lab.provenance import build_label, describe_provenance, load_json, provenance, save_json
 
-FORMAT = 1
+__all__ = ["describe_provenance", "find_references", "load_reference", "main", "measure_reference", "save_reference"]
+
+FORMAT = 2  # 2: the common provenance of helpers.lab.provenance
 PATTERN = "parallel-models-*.json"
 IMPORTS = ("numpy", "psutil")  # the extension modules the chapter imports; the GIL is read after them
 
 
-def provenance(command: str, load_before: float | None) -> dict[str, object]:
-    """Return where, when and how a run was measured, with the interpreter's build and GIL state."""
+def measured_provenance(command: str, load_before: float | None) -> dict[str, object]:
+    """Return the provenance of a run, read after importing :data:`IMPORTS` (one may turn the GIL back on)."""
     for name in IMPORTS:
-        __import__(name)  # an extension module without free-threading support turns the GIL back on
-    return {
-        "command": command,
-        "date": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "build": build_label(),
-        "py_gil_disabled": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
-        "config_args": sysconfig.get_config_var("CONFIG_ARGS") or "",
-        "gil_enabled_after_imports": gil_enabled(),
-        "imports": list(IMPORTS),
-        "cpu_model": cpu_model(),
-        "logical_cpus": os.cpu_count(),
-        "physical_cores": physical_cores(),
-        "effective_cpus": effective_cpus(),
-        "os": f"{platform.system()} {platform.release()}",
-        "load_before": load_before,
-    }
+        __import__(name)
+    return provenance(command, load_before, imports=list(IMPORTS))
 
 
 def measure_reference(workers: int = 2, repeats: int = 5) -> dict[str, object]:
@@ -65,7 +47,7 @@ def measure_reference(workers: int = 2, repeats: int = 5) -> dict[str, object]:
     summary.append(f"counter race: {race['lost']} of {race['expected']} additions lost")
     return {
         "format": FORMAT,
-        "provenance": provenance("", load),
+        "provenance": measured_provenance("", load),
         "models": list(available_models()),
         "runs": [asdict(run) for run in runs],
         "race": race,
@@ -76,13 +58,8 @@ def measure_reference(workers: int = 2, repeats: int = 5) -> dict[str, object]:
 
 def save_reference(data: dict, path: str | os.PathLike[str], command: str) -> Path:
     """Write ``data`` (from :func:`measure_reference`) with ``command`` in its provenance; return the path."""
-    if not command.strip():
-        raise ValueError("command must say how the data was made")
-    data = {**data, "provenance": {**data["provenance"], "command": command}}
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=1) + "\n")
-    return path
+    run = {k: v for k, v in data.items() if k not in ("format", "provenance")}
+    return save_json(path, FORMAT, {**data["provenance"], "command": command}, **run)
 
 
 def _run(fields: dict) -> ModelRun:
@@ -92,32 +69,17 @@ def _run(fields: dict) -> ModelRun:
 
 def load_reference(path: str | os.PathLike[str]) -> dict[str, object]:
     """Return stored data with its runs as :class:`~helpers.lab.models.ModelRun`; ``ValueError`` says what is wrong."""
+    what = "parallel-models reference data"
+    data = load_json(path, FORMAT, what)
     try:
-        data = json.loads(Path(path).read_text())
-        if data.get("format") != FORMAT:
-            raise ValueError(f"format {data.get('format')!r}, expected {FORMAT}")
-        if not data["provenance"]["command"]:
-            raise ValueError("its provenance names no command")
         return {**data, "runs": {run["workload"]: _run(run) for run in data["runs"]}}
     except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise ValueError(f"{path} is not parallel-models reference data of this book: {error}") from error
+        raise ValueError(f"{path} is not {what} of this book: {error}") from error
 
 
 def find_references(folder: str | os.PathLike[str]) -> dict[str, dict]:
     """Return every stored run in ``folder``, keyed by its build label (``"CPython 3.13.15 (free-threaded, GIL off)"``)."""
     return {data["provenance"]["build"]: data for data in map(load_reference, sorted(Path(folder).glob(PATTERN)))}
-
-
-def describe_provenance(data: dict) -> str:
-    """Return a stored run's provenance in a few readable lines."""
-    prov = data["provenance"]
-    return "\n".join([
-        f"{prov['build']}: Py_GIL_DISABLED={int(prov['py_gil_disabled'])}, "
-        f"sys._is_gil_enabled() after importing {', '.join(prov['imports'])}: {prov['gil_enabled_after_imports']}",
-        f"{prov['logical_cpus']} logical CPUs on {prov['physical_cores']} physical cores ({prov['cpu_model']}), "
-        f"{prov['os']}, load before {prov['load_before']}",
-        f"measured {prov['date']} with: {prov['command']}",
-    ])
 
 
 def main(argv: list[str] | None = None) -> int:

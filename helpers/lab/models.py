@@ -31,7 +31,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from helpers.lab.args import check_callable, check_choice, check_int, check_seconds
-from helpers.lab.bench_results import Row, gil_enabled, make_row
+from helpers.lab.bench_results import Row, gil_enabled, make_row, thread_label
+from helpers.lab.provenance import build_label  # noqa: F401 (the chapter's titles name the build)
 from helpers.models import add_to_counter, fetch_and_count, primes_below, zero_bytes
 from helpers.workloads import wait
 
@@ -55,29 +56,14 @@ def available_models() -> tuple[str, ...]:
     return tuple(m for m in MODELS if m != "interpreters" or has_interpreters())
 
 
-def build_label() -> str:
-    """Return which CPython this is, for titles: ``"CPython 3.14.0 (GIL)"`` or ``"... (free-threaded, GIL off)"``."""
-    import platform
-    import sysconfig
-
-    if sysconfig.get_config_var("Py_GIL_DISABLED"):
-        state = "free-threaded, GIL off" if not gil_enabled() else "free-threaded build, GIL re-enabled"
-    else:
-        state = "GIL"
-    return f"{platform.python_implementation()} {platform.python_version()} ({state})"
-
-
 def model_label(model: str, gil: bool | None = None) -> str:
-    """Return a legend label: threads say whether they run under the GIL.
+    """Return a legend label: threads say whether they run under the GIL (as in the speedup chapter).
 
     >>> model_label("threads", gil=True), model_label("threads", gil=False)
-    ('threads (GIL)', 'threads (no GIL)')
+    ('threads (GIL-bound)', 'threads (free-threaded, no GIL)')
     """
     check_choice("model", model, MODELS)
-    if model == "threads":
-        gil = gil_enabled() if gil is None else gil
-        return "threads (GIL)" if gil else "threads (no GIL)"
-    return model
+    return thread_label(gil) if model == "threads" else model
 
 
 def workload(name: str, tasks: int = 8, scale: float = 1.0) -> tuple[Callable, list]:

@@ -19,7 +19,7 @@ def run(workload, serial, threads, gil=True):
 
 def test_speedups_label_threads_by_the_gil():
     found = model_plots.speedups([run("cpu", 2.0, 1.0, gil=False)], " 3.13t")
-    assert found == {"threads (no GIL) 3.13t": {"cpu": 2.0}}
+    assert found == {"threads (free-threaded, no GIL) 3.13t": {"cpu": 2.0}}
 
 
 def test_plot_speedups_draws_one_bar_per_model_and_workload():

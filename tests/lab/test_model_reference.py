@@ -18,7 +18,7 @@ def fake_data() -> dict:
     from dataclasses import asdict
 
     run = ModelRun("cpu", 2, (make_row("serial", 1, [2.0], []), make_row("threads", 2, [1.0], [0.01])), (1, 2), False)
-    prov = model_reference.provenance("", 0.5)
+    prov = model_reference.measured_provenance("", 0.5)
     return {"format": model_reference.FORMAT, "provenance": prov, "models": ["serial", "threads"],
             "runs": [asdict(run)], "race": {"expected": 4, "counted": 3, "lost": 1}, "costs": {}, "summary": []}
 
@@ -28,7 +28,7 @@ def test_save_and_load_round_trip(tmp_path):
     data = model_reference.load_reference(path)
     assert data["runs"]["cpu"].speedup("threads") == 2.0
     assert data["provenance"]["command"].endswith("X")
-    assert "python -m helpers.lab.model_reference" in model_reference.describe_provenance(data)
+    assert "python -m helpers.lab.model_reference" in model_reference.describe_provenance(data["provenance"])
 
 
 def test_save_refuses_data_without_a_command(tmp_path):
@@ -44,8 +44,8 @@ def test_load_names_a_broken_file(tmp_path):
 
 
 def test_provenance_records_the_build_and_the_gil_after_imports():
-    prov = model_reference.provenance("cmd", None)
-    assert {"py_gil_disabled", "gil_enabled_after_imports", "config_args", "logical_cpus", "date"} <= set(prov)
+    prov = model_reference.measured_provenance("cmd", None)
+    assert {"py_gil_disabled", "gil_enabled", "config_args", "logical_cpus", "date"} <= set(prov)
     assert prov["imports"] == ["numpy", "psutil"]
 
 
@@ -55,7 +55,7 @@ def test_stored_free_threaded_data_names_its_build_and_command():
     with_gil = [d for d in stored.values() if not d["provenance"]["py_gil_disabled"]]
     assert len(free) == 1 and len(with_gil) == 1
     prov = free[0]["provenance"]
-    assert prov["gil_enabled_after_imports"] is False and "--disable-gil" in prov["config_args"]
+    assert prov["gil_enabled"] is False and "--disable-gil" in prov["config_args"]
     assert "free-threaded, GIL off" in prov["build"] and prov["python"].startswith("3.13")
     assert prov["command"].startswith("python -m helpers.lab.model_reference --save-reference chapters/data/")
     assert set(free[0]["runs"]) == set(with_gil[0]["runs"]) == {"cpu", "waiting", "data"}

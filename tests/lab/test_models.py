@@ -15,14 +15,9 @@ def test_available_models_follow_the_version():
     assert ("interpreters" in models.available_models()) == (sys.version_info >= (3, 14))
 
 
-def test_build_label_names_the_gil():
-    label = models.build_label()
-    assert label.startswith("CPython ") and ("GIL" in label)
-
-
 def test_model_label_names_threads_with_and_without_the_gil():
-    assert models.model_label("threads", gil=True) == "threads (GIL)"
-    assert models.model_label("threads", gil=False) == "threads (no GIL)"
+    assert models.model_label("threads", gil=True) == "threads (GIL-bound)"
+    assert models.model_label("threads", gil=False) == "threads (free-threaded, no GIL)"
     assert models.model_label("processes") == "processes"
     with pytest.raises(ValueError, match="model must be one of"):
         models.model_label("fibres")
