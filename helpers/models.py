@@ -32,6 +32,17 @@ def add_to_counter(counter: list, times: int) -> None:
         counter[0] += 1
 
 
+def plus_one(value: int) -> int:
+    """Return ``value + 1``: a call, so that the interpreter may switch threads on its return."""
+    return value + 1
+
+
+def add_through_call(counter: list, times: int) -> None:
+    """Like :func:`add_to_counter`, with a function call between the read and the write."""
+    for _ in range(times):
+        counter[0] = plus_one(counter[0])
+
+
 def busy_for(seconds: float) -> int:
     """Compute (count loop turns) for ``seconds`` without waiting on anything; return the count."""
     end = time.perf_counter() + seconds

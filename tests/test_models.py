@@ -7,7 +7,7 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 from helpers.lab.book import book_start_method
-from helpers.models import add_to_counter, busy_for, compute_on_loop, fetch_and_count, primes_below, zero_bytes
+from helpers.models import add_through_call, add_to_counter, busy_for, compute_on_loop, fetch_and_count, primes_below, zero_bytes
 from helpers.workloads import count_primes
 
 
@@ -23,6 +23,12 @@ def test_zero_bytes_counts_zero_bytes():
 def test_add_to_counter_adds_on_one_thread():
     counter = [5]
     add_to_counter(counter, 1000)
+    assert counter == [1005]
+
+
+def test_add_through_call_adds_on_one_thread():
+    counter = [5]
+    add_through_call(counter, 1000)
     assert counter == [1005]
 
 

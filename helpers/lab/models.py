@@ -198,9 +198,11 @@ def measure_func(func: Callable, args: Sequence, models: Sequence[str] | None = 
 
 
 def describe_run(run: ModelRun) -> list[str]:
-    """Return one line per model: median work seconds, speedup over serial, start-up."""
-    return [f"{model_label(row.kind, run.gil):<16} {row.seconds:7.3f} s  {run.speedup(row.kind):5.2f}x"
-            f"  (start-up {row.startup * 1000:.0f} ms)" for row in run.rows]
+    """Return one line per model: median work seconds, speedup over serial, start-up (in aligned columns)."""
+    labels = [model_label(row.kind, run.gil) for row in run.rows]
+    width = max(map(len, labels))
+    return [f"{label:<{width}}  {row.seconds:7.3f} s  {run.speedup(row.kind):5.2f}x"
+            f"  (start-up {row.startup * 1000:.0f} ms)" for label, row in zip(labels, run.rows)]
 
 
 # --------------------------------------------------------------------------- costs
@@ -249,17 +251,21 @@ def costs(models: Sequence[str] | None = None, workers: int = 4, repeats: int = 
 # --------------------------------------------------------------------------- limits
 
 
-def count_race(threads: int = 4, times: int = 500_000, timeout: float = 60.0) -> dict[str, int]:
-    """Run :func:`helpers.models.add_to_counter` on ``threads`` threads sharing one list; return expected and counted.
+def count_race(threads: int = 4, times: int = 500_000, timeout: float = 60.0,
+               adder: Callable[[list, int], None] = add_to_counter) -> dict[str, int]:
+    """Run ``adder`` (default :func:`helpers.models.add_to_counter`) on ``threads`` threads sharing one list;
+    return expected, counted and lost.
 
     Every read-add-write that another thread's write overtakes is lost. Whether any
     are lost depends on the interpreter (with the GIL, a thread switch must fall
-    between the read and the write) and on chance.
+    between the read and the write: :func:`helpers.models.add_through_call` gives
+    it a place to fall) and on chance.
     """
     check_int("threads", threads, 1, 64)
     check_int("times", times, 1, 10_000_000)
+    check_callable("adder", adder)
     counter = [0]
-    workers = [threading.Thread(target=add_to_counter, args=(counter, times)) for _ in range(threads)]
+    workers = [threading.Thread(target=adder, args=(counter, times)) for _ in range(threads)]
     for t in workers:
         t.start()
     for t in workers:

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from helpers.lab import models
-from helpers.models import compute_on_loop, primes_below
+from helpers.models import add_through_call, compute_on_loop, primes_below
 
 
 def test_available_models_follow_the_version():
@@ -48,7 +48,9 @@ def test_measure_checks_every_model_against_serial():
     assert [row.kind for row in run.rows] == list(models.available_models())
     assert len(run.results) == 2
     assert all(run.speedup(row.kind) > 0 for row in run.rows)
-    assert len(models.describe_run(run)) == len(run.rows)
+    lines = models.describe_run(run)
+    assert len(lines) == len(run.rows)
+    assert len({line.index(" s ") for line in lines}) == 1, f"columns not aligned:\n" + "\n".join(lines)
     with pytest.raises(KeyError, match="not measured"):
         run.row("fibres")
 
@@ -73,6 +75,10 @@ def test_costs_measure_startup_and_memory():
 def test_count_race_counts_every_addition_or_loss():
     race = models.count_race(threads=2, times=1000)
     assert race["expected"] == 2000 and race["counted"] + race["lost"] == 2000
+    race = models.count_race(threads=3, times=1000, adder=add_through_call)
+    assert race["expected"] == 3000 and race["counted"] + race["lost"] == 3000
+    with pytest.raises(TypeError, match="adder must be a function"):
+        models.count_race(adder=3)
 
 
 def test_timer_lateness_shows_a_blocked_loop():
