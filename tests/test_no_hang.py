@@ -18,9 +18,6 @@ from notebook_rules import ROOT
 
 ALLOWED = {
     # key: "path:scope: call" (Finding.key); the scope of a notebook cell is its cell id
-    "helpers/lab/scripts.py:script_session: process.wait()": (
-        "runs after SIGKILL to the script (on POSIX to its whole process group): it only reaps a process that is dead"
-    ),
     "helpers/lab/sync_checks.py:check_lock_transfer: lock.acquire()": (
         "the lock was made a few lines above and no other process or thread has it yet: acquire() returns at once"
     ),

@@ -16,21 +16,18 @@ engine is absent. The engines are optional: ``pip install -r requirements-engine
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.lab.args import check_int, check_int_list, check_seconds
-from helpers.lab.scripts import _text, script_env, wait_for_exit
+from helpers.lab.args import check_int, check_int_list
+from helpers.lab.scripts import program_session, script_env
 
 __all__ = ["MPI_PROGRAM", "RAY_PROGRAM", "EngineRun", "missing", "mpiexec", "run_on_mpi", "run_on_ray",
            "run_program"]
@@ -110,54 +107,19 @@ def mpiexec() -> str | None:
     return shutil.which("mpiexec")
 
 
-def _session_members(session: int) -> list[int]:
-    """Return the PIDs of the live (not zombie) processes in ``session``, the session leader's own excepted."""
-    import psutil
-
-    members = []
-    for proc in psutil.process_iter(["status"]):
-        with contextlib.suppress(OSError, psutil.Error):
-            if proc.pid != session and os.getsid(proc.pid) == session and proc.info["status"] != psutil.STATUS_ZOMBIE:
-                members.append(proc.pid)
-    return members
-
-
-def _kill_session(session: int, grace: float) -> None:
-    """SIGTERM every process in ``session``, wait up to ``grace`` s, then SIGKILL those left."""
-    for signum in (signal.SIGTERM, signal.SIGKILL):
-        for pid in _session_members(session):
-            with contextlib.suppress(OSError):
-                if os.getsid(pid) == session:
-                    os.kill(pid, signum)
-        deadline = time.monotonic() + (grace if signum == signal.SIGTERM else 5.0)
-        while _session_members(session) and time.monotonic() < deadline:
-            time.sleep(0.05)
-
-
 def run_program(command: list[str], *, timeout: float = 60.0, grace: float = 2.0, env: dict | None = None,
                 cwd: str | None = None) -> EngineRun:
-    """Run ``command`` in a new session (POSIX); return an :class:`EngineRun`; leave none of its processes.
+    """Run ``command`` in a session of its own (:func:`~helpers.lab.scripts.program_session`); return an
+    :class:`EngineRun`; leave none of its processes.
 
-    The program is not reaped until everything in its session has been killed, so its
-    PID, which is the session's ID, cannot be given to another process meanwhile. Raises
-    ``subprocess.TimeoutExpired`` after ``timeout`` seconds (everything is killed first).
+    Raises ``subprocess.TimeoutExpired`` after ``timeout`` seconds (everything is killed first).
     """
-    check_seconds("timeout", timeout, 0.1, 600)
-    check_seconds("grace", grace, 0, 60)
     start = time.perf_counter()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                   env=script_env() if env is None else env, cwd=cwd, start_new_session=True)
-        try:
-            status = wait_for_exit(process, command, timeout)
-            seconds = time.perf_counter() - start
-            left = len(_session_members(process.pid))
-        finally:
-            with contextlib.suppress(OSError):
-                os.kill(process.pid, signal.SIGKILL)
-            _kill_session(process.pid, grace)
-            process.wait(timeout=10)  # killed: it ends at once
-        return EngineRun(status, _text(out), _text(err), seconds, left)
+    with program_session(command, timeout=timeout, grace=grace, env=env, cwd=cwd) as session:
+        seconds = time.perf_counter() - start
+        left = len(session.members())
+    result = session.result
+    return EngineRun(result.returncode, result.stdout, result.stderr, seconds, left)
 
 
 def _results(run: EngineRun, engine: str) -> list:

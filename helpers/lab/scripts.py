@@ -5,7 +5,7 @@ Some lessons cannot happen inside a notebook's kernel: a script without the
 program that leaks a semaphore. :func:`run_script` runs such a program as a file
 in a new interpreter, with ``helpers`` importable, and returns what it printed;
 :func:`script_session` does the same for a program whose children may outlive it,
-and kills them afterwards; :func:`capture_child_stderr` catches what a child
+and kills them afterwards (:func:`program_session` does it for any command); :func:`capture_child_stderr` catches what a child
 writes to its standard error. This is the book's one script runner.
 """
 
@@ -69,35 +69,39 @@ def _check_source(source: object) -> str:
 
 
 class ScriptSession:
-    """A script that :func:`script_session` ran: its ``result``, and which of its processes still run."""
+    """A program that :func:`program_session` ran: its ``result``, and which of its processes still run."""
 
     def __init__(self, result: subprocess.CompletedProcess, group: int | None) -> None:
         self.result = result
-        self.group = group  # the script's process group (its PID); None where there are none
+        self.group = group  # the program's session and process group (its PID); None where there are none
 
     def still_running(self, pid: int) -> bool | None:
-        """Return whether ``pid`` is a process the script started that still runs (``None`` on Windows).
+        """Return whether ``pid`` is a process the program started that still runs (``None`` on Windows).
 
         A PID alone cannot tell: once that process has ended, the system may give its
-        PID to any new process. A process in the script's process group is the
-        script's, though: no other process can join that group, and its ID is given
-        to no new process while the group has a member or the script is unreaped.
+        PID to any new process. A process in the program's session is the program's,
+        though: no other process can join that session, and its ID is given to no new
+        process while the session has a member or the program is unreaped.
         """
         if self.group is None:
             return None
         try:
-            return os.getpgid(pid) == self.group
+            return os.getsid(pid) == self.group
         except ProcessLookupError:
             return False
+
+    def members(self) -> list[int]:
+        """Return the PIDs of the program's processes still running (not zombies); ``[]`` on Windows."""
+        return [] if self.group is None else _session_members(self.group)
 
 
 def _exit_status(process: subprocess.Popen) -> int | None:
     """Return the exit status of ``process`` once it has ended, else ``None``; never reap it where waitid can.
 
-    An unreaped (zombie) process keeps its PID, which is also its group's ID, from
+    An unreaped (zombie) process keeps its PID, which is also its session's ID, from
     being given to another process.
     """
-    if not hasattr(os, "waitid"):  # Windows; macOS before Python 3.13: this reaps the script
+    if not hasattr(os, "waitid"):  # Windows; macOS before Python 3.13: this reaps the program
         return process.poll()
     info = os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
     if info is None:
@@ -120,62 +124,76 @@ def wait_for_exit(process: subprocess.Popen, command, timeout: float) -> int:
 
 
 @contextlib.contextmanager
-def script_session(source: str, *args: str, timeout: float = 60.0, grace: float = 0.0) -> Iterator[ScriptSession]:
-    """Run ``source`` as :func:`run_script` does; yield a :class:`ScriptSession`; then kill what it left running.
+def program_session(command: list[str], *, timeout: float = 60.0, grace: float = 0.0, env: dict | None = None,
+                    cwd: str | os.PathLike[str] | None = None) -> Iterator[ScriptSession]:
+    """Run ``command``; yield a :class:`ScriptSession` once it has exited; then end what it left running.
 
-    For a script whose children may outlive it. On POSIX it runs in a session of its
-    own, so the processes it starts are in its process group, and it is not reaped
-    until the block ends: so :meth:`ScriptSession.still_running` tells the script's
-    children from strangers with a reused PID, and at the end of the block every
-    process still in the group is killed, never a stranger. Its output goes to files,
-    so a child that keeps running does not hold the result up. Raises
-    ``subprocess.TimeoutExpired`` after ``timeout`` seconds (everything is then killed).
-    On Windows nothing the script started is killed. With ``grace`` (seconds), the
-    group first gets SIGTERM and that long to end: ``multiprocessing``'s resource
-    tracker ignores SIGTERM, outlives the others, and unlinks the semaphores and
-    segments they left, which SIGKILL at once would leave in ``/dev/shm``.
+    The book's one runner of whole programs, for programs whose children may outlive
+    them (:func:`script_session`, the scale-out chapter's engines). On POSIX the
+    program runs in a session of its own, which holds every process it starts, even
+    those that move to process groups of their own (Ray's workers do); it is not
+    reaped until the block ends, so :meth:`ScriptSession.still_running` tells its
+    processes from strangers with a reused PID, and at the end of the block every
+    process still in the session is killed, never a stranger. Its output goes to
+    files, so a child that keeps running does not hold the result up. Raises
+    ``subprocess.TimeoutExpired`` after ``timeout`` seconds (everything is then
+    killed). With ``grace`` (seconds), the session first gets SIGTERM and that long to
+    end: ``multiprocessing``'s resource tracker ignores SIGTERM, outlives the others,
+    and unlinks the semaphores and segments they left, which SIGKILL at once would
+    leave in ``/dev/shm``. On Windows only the program itself is killed.
     """
-    _check_source(source)
     check_seconds("timeout", timeout, 0.1, 600)
     check_seconds("grace", grace, 0, 60)
-    group = hasattr(os, "killpg")
+    posix = hasattr(os, "getsid")
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                   env=script_env() if env is None else env, cwd=cwd, start_new_session=posix)
+        try:
+            status = wait_for_exit(process, command, timeout)
+            result = subprocess.CompletedProcess(command, status, _text(out), _text(err))
+            yield ScriptSession(result, process.pid if posix else None)
+        finally:
+            if posix:
+                _end_session(process.pid, grace)
+            else:
+                with contextlib.suppress(OSError):
+                    process.kill()
+            process.wait(timeout=10)  # ended or killed: it has exited, or does at once
+
+
+@contextlib.contextmanager
+def script_session(source: str, *args: str, timeout: float = 60.0, grace: float = 0.0) -> Iterator[ScriptSession]:
+    """Run ``source`` as :func:`run_script` does, in a :func:`program_session`; yield its :class:`ScriptSession`."""
+    _check_source(source)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "script.py"
         path.write_text(source, encoding="utf-8")
         command = [sys.executable, str(path), *map(str, args)]
-        with tempfile.TemporaryFile(dir=folder) as out, tempfile.TemporaryFile(dir=folder) as err:
-            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                       env=script_env(), cwd=folder, start_new_session=group)
-            try:
-                status = wait_for_exit(process, command, timeout)
-                result = subprocess.CompletedProcess(command, status, _text(out), _text(err))
-                yield ScriptSession(result, process.pid if group else None)
-            finally:
-                with contextlib.suppress(OSError):
-                    if group:  # the group's own processes only: see ScriptSession.still_running
-                        if grace:
-                            _terminate_group(process.pid, grace)
-                        os.killpg(process.pid, signal.SIGKILL)
-                    else:
-                        process.kill()
-                process.wait()
+        with program_session(command, timeout=timeout, grace=grace, cwd=folder) as session:
+            yield session
 
 
-def _terminate_group(group: int, grace: float) -> None:
-    """Send SIGTERM to process group ``group``; wait up to ``grace`` s until only zombies are left in it."""
+def _session_members(session: int) -> list[int]:
+    """Return the PIDs of the live (not zombie) processes in ``session``, its leader included while it runs."""
     import psutil
 
-    os.killpg(group, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        alive = []
-        for proc in psutil.process_iter(["status"]):
-            with contextlib.suppress(OSError, psutil.Error):
-                if os.getpgid(proc.pid) == group and proc.info["status"] != psutil.STATUS_ZOMBIE:
-                    alive.append(proc.pid)
-        if not alive:
-            return
-        time.sleep(0.02)
+    members = []
+    for proc in psutil.process_iter(["status"]):
+        with contextlib.suppress(OSError, psutil.Error):
+            if os.getsid(proc.pid) == session and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                members.append(proc.pid)
+    return members
+
+
+def _end_session(session: int, grace: float) -> None:
+    """SIGTERM every process in ``session`` and wait up to ``grace`` s (if ``grace``); then SIGKILL those left."""
+    for signum in ((signal.SIGTERM,) if grace else ()) + (signal.SIGKILL,):
+        for pid in _session_members(session):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signum)
+        deadline = time.monotonic() + (grace if signum == signal.SIGTERM else 5.0)
+        while _session_members(session) and time.monotonic() < deadline:
+            time.sleep(0.02)
 
 
 def _text(file) -> str:
