@@ -105,6 +105,7 @@ def load_json(path: str | os.PathLike[str], fmt: int, what: str) -> dict:
 def describe_provenance(prov: dict[str, object]) -> str:
     """Return a provenance (from :func:`provenance`) as a few readable lines."""
     cores = prov.get("physical_cores") or "?"
+    load = prov.get("load_before")
     imports = prov.get("imports")
     gil = f"GIL {'on' if prov.get('gil_enabled') else 'off'}"
     if imports:
@@ -114,7 +115,8 @@ def describe_provenance(prov: dict[str, object]) -> str:
         f"CPU: {prov.get('cpu_model')}, {prov.get('logical_cpus')} logical CPUs on {cores} physical cores "
         f"({prov.get('effective_cpus')} usable), {prov.get('os')}"
         + (f", {prov['start_method']}" if prov.get("start_method") else ""),
-        f"measured {prov.get('date')}, load before {prov.get('load_before')}",
+        f"measured {prov.get('date')}, "
+        + ("load average unknown" if load is None else f"1-minute load average {load:.2f} before"),
         f"command: {prov.get('command')}",
     ]
     return "\n".join(lines)

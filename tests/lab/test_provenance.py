@@ -55,5 +55,6 @@ def test_cpu_model_is_a_name():
 
 def test_describe_provenance_says_the_gil_after_the_imports():
     text = pv.describe_provenance({**pv.provenance("c", None), "imports": ["numpy", "psutil"], "gil_enabled": False})
-    assert "GIL off after importing numpy, psutil" in text
+    assert "GIL off after importing numpy, psutil" in text and "load average unknown" in text
+    assert "1-minute load average 0.36 before" in pv.describe_provenance(pv.provenance("c", 0.357421875))
     assert json.dumps(pv.provenance("c", None))  # all of it is JSON
