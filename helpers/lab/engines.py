@@ -53,6 +53,7 @@ if __name__ == "__main__":
 RAY_PROGRAM = '''\
 """Run count_primes on Ray's drop-in Pool, on a small local Ray cluster, then stop it."""
 import json
+import os
 import sys
 
 import ray
@@ -63,7 +64,8 @@ from helpers.workloads import count_primes
 if __name__ == "__main__":
     limits = [int(arg) for arg in sys.argv[1:]]
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             object_store_memory=100 * 1024**2, logging_level="ERROR")
+             object_store_memory=100 * 1024**2, logging_level="ERROR",
+             _temp_dir=os.path.abspath("ray"))  # its logs and sockets here, not in /tmp/ray
     try:
         with Pool(processes=2) as pool:  # the same Pool API, on Ray's workers
             results = pool.map_async(count_primes, limits).get(timeout=60)
@@ -144,7 +146,8 @@ def run_on_mpi(limits: list[int], *, ranks: int = 3, timeout: float = 60.0) -> t
 
 
 def run_on_ray(limits: list[int], *, timeout: float = 90.0) -> tuple[list[int], EngineRun]:
-    """Run :data:`RAY_PROGRAM` in a fresh interpreter; return its results and the run."""
+    """Run :data:`RAY_PROGRAM` in a fresh interpreter, in a temporary folder that holds Ray's session
+    files and is removed afterwards; return its results and the run."""
     limits = check_int_list("limits", limits, 0)
     env = script_env()
     env["RAY_USAGE_STATS_ENABLED"] = "0"  # no usage report, no prompt about it

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -54,6 +55,9 @@ def test_mpi_pool_executor_gives_the_pools_results():
 def test_ray_pool_gives_the_pools_results_and_shuts_down():
     if reason := missing("ray"):
         pytest.skip(reason)
+    before = set(Path("/tmp/ray").glob("session_*")) if Path("/tmp/ray").is_dir() else set()
     results, run = run_on_ray(LIMITS, timeout=90)
     assert results == [count_primes(n) for n in LIMITS]
     assert run.left_running == 0, "ray.shutdown() left processes running"
+    after = set(Path("/tmp/ray").glob("session_*")) if Path("/tmp/ray").is_dir() else set()
+    assert after <= before, f"Ray left its session files in /tmp/ray: {sorted(after - before)}"
