@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 
 from helpers.lab.args import check_callable, check_choice, check_int, check_int_list, check_seconds
+from helpers.lab.book import available_methods
 from helpers.lab.bench_plan import (  # re-exported: how a sweep is planned
     MAX_WORKERS_LIMIT,
     default_max_workers,
@@ -208,7 +209,7 @@ def run_bench(
     chunksize = check_int("chunksize", chunksize, 1, 100_000)
     kinds = _kinds(kinds)
     if start_method is not None:
-        check_choice("start_method", start_method, multiprocessing.get_all_start_methods())
+        check_choice("start_method", start_method, available_methods())
     timeout = check_seconds("timeout", timeout, 0.001, 86_400)
     if on_step is not None:
         check_callable("on_step", on_step)
@@ -310,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="try 1, 2, 3, 4, 6, 8, 12, ... up to this many workers, and the CPU and core counts "
                              "(default: max(4, 2 x effective CPUs))")
     parser.add_argument("--repeats", type=int, default=5, help="rounds; each times every point once (default: 5)")
-    parser.add_argument("--start-method", choices=multiprocessing.get_all_start_methods(),
+    parser.add_argument("--start-method", choices=available_methods(),
                         help="start method of the process pools (default: the book's, spawn unless MP_BOOK_START_METHOD is set)")
     parser.add_argument("--output", default=os.path.join("_build", "bench", "speedup.png"),
                         help="where to save the figure (default: _build/bench/speedup.png)")

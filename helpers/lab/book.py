@@ -13,6 +13,21 @@ import os
 
 START_METHOD_ENV = "MP_BOOK_START_METHOD"
 DEFAULT_START_METHOD = "spawn"
+METHOD_ORDER = ("fork", "spawn", "forkserver")  # the standard library's, in the order the book teaches them
+
+
+def available_methods() -> list[str]:
+    """Return the standard library's start methods this platform has, in the order fork, spawn, forkserver.
+
+    ``multiprocessing.get_all_start_methods()`` may list more: a package can register
+    contexts of its own (importing joblib adds loky's ``"loky"`` and ``"loky_init_main"``,
+    which 3.14 then lists); the book teaches, offers and accepts only these three.
+
+    >>> "spawn" in available_methods()
+    True
+    """
+    available = multiprocessing.get_all_start_methods()
+    return [m for m in METHOD_ORDER if m in available]
 
 
 def book_start_method() -> str:
@@ -21,7 +36,7 @@ def book_start_method() -> str:
     Raises ``ValueError`` when the switch names a method this platform lacks.
     """
     method = os.environ.get(START_METHOD_ENV, "").strip() or DEFAULT_START_METHOD
-    available = multiprocessing.get_all_start_methods()
+    available = available_methods()
     if method not in available:
         raise ValueError(
             f"{START_METHOD_ENV}={method!r} is not a start method on this platform; "

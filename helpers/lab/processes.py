@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from helpers.lab.args import check_choice, check_int, check_seconds
+from helpers.lab.book import available_methods
 from helpers.lab.exercises import failure_hint, feedback, not_answered, run_worker
 from helpers.lab.results import collect, end_process, signal_name
 from helpers.lab.timeline import Span, check_spans, max_concurrency, plot_timelines
@@ -60,7 +61,7 @@ def run_workers(
     ``timeout`` seconds, ``ChildProcessError`` at once if a worker dies before
     sending its spans; no child is left running either way.
     """
-    method = check_choice("method", method or multiprocessing.get_start_method(), multiprocessing.get_all_start_methods())
+    method = check_choice("method", method or multiprocessing.get_start_method(), available_methods())
     check_int("processes", processes, 1, MAX_PROCESSES)
     check_int("steps", steps, 1, 100)
     check_seconds("step_seconds", step_seconds, 0.001, 10)

@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from helpers.lab.args import check_choice, check_int, check_seconds
+from helpers.lab.book import METHOD_ORDER, available_methods  # noqa: F401 (re-exported: the chapter lists them)
 from helpers.lab.machine import machine_label
 from helpers.lab.panels import FigureWithAlt, figure_png, number_box, run_button
 from helpers.lab.processes import MAX_PROCESSES, plot_runs, run_workers, stop_all
@@ -41,22 +42,11 @@ from helpers.lab.start_costs import (  # re-exported: the chapter shows its meas
 from helpers.lab.timeline import max_concurrency, wall_time
 from helpers.processes import noop
 
-METHOD_ORDER = ("fork", "spawn", "forkserver")
 
 # Changed at run time by the chapter's lab, to see which children notice.
 SETTING = "as imported"
 # A module-level threading lock: the lab holds it in the parent while a child starts.
 THREAD_LOCK = threading.Lock()
-
-
-def available_methods() -> list[str]:
-    """Return the start methods this platform has, in the order fork, spawn, forkserver.
-
-    >>> "spawn" in available_methods()
-    True
-    """
-    available = multiprocessing.get_all_start_methods()
-    return [m for m in METHOD_ORDER if m in available] + [m for m in available if m not in METHOD_ORDER]
 
 
 def check_method(method: object) -> str:

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from helpers.lab.args import check_choice, check_int, check_int_list
+from helpers.lab.book import available_methods
 from helpers.lab.machine import machine_label
 from helpers.lab.transports import TRANSPORTS, Sender, time_copy
 
@@ -237,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bytes-per-size", type=parse_size, default=64 * MiB,
                         help="about how many bytes each measurement moves (default 64MiB)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the fastest counts (default 3)")
-    parser.add_argument("--start-method", default=None, choices=multiprocessing.get_all_start_methods(),
+    parser.add_argument("--start-method", default=None, choices=available_methods(),
                         help="start method of the sending child (default: the book's, spawn)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)

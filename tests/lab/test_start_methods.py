@@ -35,8 +35,19 @@ POSIX = sys.platform != "win32"
 
 def test_available_methods_come_in_the_books_order():
     methods = available_methods()
-    assert sorted(methods) == sorted(multiprocessing.get_all_start_methods())
+    standard = {"fork", "spawn", "forkserver"}
+    assert set(methods) == standard & set(multiprocessing.get_all_start_methods())
     assert methods == sorted(methods, key=lambda m: ("fork", "spawn", "forkserver").index(m))
+
+
+def test_start_methods_other_packages_register_are_left_out():
+    """Importing joblib registers loky's contexts in multiprocessing, which 3.14 then lists."""
+    import joblib  # noqa: F401
+
+    from joblib.externals.loky.backend import context  # noqa: F401  (registers "loky", "loky_init_main")
+
+    assert "loky" in multiprocessing.context._concrete_contexts
+    assert not set(available_methods()) - {"fork", "spawn", "forkserver"}
 
 
 # ---------------------------------------------------------------- what a child inherits
