@@ -65,7 +65,7 @@ if __name__ == "__main__":
     limits = [int(arg) for arg in sys.argv[1:]]
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
              object_store_memory=100 * 1024**2, logging_level="ERROR",
-             _temp_dir=os.path.abspath("ray"))  # its logs and sockets here, not in /tmp/ray
+             _temp_dir=os.path.abspath("ray"))  # its logs and sockets in this folder, not the system's temporary one
     try:
         with Pool(processes=2) as pool:  # the same Pool API, on Ray's workers
             results = pool.map_async(count_primes, limits).get(timeout=60)
